@@ -1,0 +1,33 @@
+"""The Celery app. Every periodic job of the product is declared in BEAT_SCHEDULE below."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings")
+
+app = Celery("pingan")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender, **kwargs) -> None:
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        settings.CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
+        (settings.VAR_DIR / "broker-processed").mkdir(parents=True, exist_ok=True)
+
+
+# Times are Asia/Shanghai (CELERY_TIMEZONE). The publication time may be moved by the environment.
+PUBLISH_HOUR = int(os.environ.get("PINGAN_PUBLISH_HOUR", "1"))
+PUBLISH_MINUTE = int(os.environ.get("PINGAN_PUBLISH_MINUTE", "30"))
+
+app.conf.beat_schedule = {
+    "publish-yesterdays-index": {
+        "task": "pingan.tasks.publish_yesterday",
+        "schedule": crontab(hour=PUBLISH_HOUR, minute=PUBLISH_MINUTE),
+    },
+}
