@@ -9,8 +9,8 @@ from .models import (
     DailyIndex,
     DataImport,
     District,
-    Indicator,
     IndexPolicy,
+    Indicator,
     Population,
     Publication,
     Submission,
@@ -154,3 +154,7 @@ class DailyIndexAdmin(ReadOnlyAdmin):
     @admin.display(description=_("grades"))
     def grades(self, obj):
         return " / ".join(f"{code}: {item['grade']}" for code, item in obj.items.items())
+
+admin.site.site_header = _("Ping'an accountability engine")
+admin.site.site_title = _("Ping'an accountability engine")
+admin.site.index_title = _("Administration")

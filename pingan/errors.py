@@ -25,8 +25,7 @@ class RejectedFile(DomainError):
         self.file_name = file_name
         self.problems = problems
         super().__init__(
-            f"{file_name} rejected, nothing stored: {len(problems)} problem(s)\n"
-            + "\n".join(str(p) for p in problems)
+            f"{file_name} rejected, nothing stored: {len(problems)} problem(s)\n" + "\n".join(str(p) for p in problems)
         )
 
 

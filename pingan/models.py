@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from . import scoring
 
-
 GRADE_CHOICES = [
     (scoring.Grade.EXCELLENT, _("excellent")),
     (scoring.Grade.GOOD, _("good")),
@@ -251,7 +250,10 @@ class Baseline(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
     events = models.PositiveBigIntegerField(_("events last year"), null=True, blank=True)
     resident_days = models.PositiveBigIntegerField(
-        _("resident-days last year"), null=True, blank=True, help_text=_("Σ over last year's days of the citywide population.")
+        _("resident-days last year"),
+        null=True,
+        blank=True,
+        help_text=_("Σ over last year's days of the citywide population."),
     )
     manual_rate = models.DecimalField(
         _("rate (per 10,000 residents per day)"), max_digits=16, decimal_places=8, null=True, blank=True
@@ -313,7 +315,12 @@ class IndexPolicy(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     title = models.CharField(_("title"), max_length=100, blank=True)
     city = models.ForeignKey(
-        City, models.PROTECT, null=True, blank=True, related_name="policies", verbose_name=_("city"),
+        City,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies",
+        verbose_name=_("city"),
         help_text=_("Empty: the policy applies to every city without its own."),
     )
     effective_from = models.DateField(_("effective from"))
@@ -324,7 +331,9 @@ class IndexPolicy(models.Model):
     level_bands = models.JSONField(_("level bands"), help_text=_('Lowest score of each level, e.g. {"blue": "90"}.'))
     very_poor_forces_red = models.BooleanField(_("any very poor item makes the town red"), default=True)
     escalation_ladder = models.JSONField(
-        _("escalation ladder"), default=dict, blank=True,
+        _("escalation ladder"),
+        default=dict,
+        blank=True,
         help_text=_("Consecutive red periods → action, for the case workflow."),
     )
     red_deadline_days = models.PositiveSmallIntegerField(_("red case deadline (working days)"), default=5)
@@ -425,7 +434,9 @@ class DailyIndex(models.Model):
         indexes = [models.Index(fields=["date", "is_current"], name="index_by_day")]
         constraints = [
             models.UniqueConstraint(
-                fields=["town", "date"], condition=Q(scope="town", is_current=True), name="one_current_index_per_town_day"
+                fields=["town", "date"],
+                condition=Q(scope="town", is_current=True),
+                name="one_current_index_per_town_day",
             ),
             models.UniqueConstraint(
                 fields=["district", "date"],

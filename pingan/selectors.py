@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from .models import DailyIndex, Indicator, IndexPolicy
+from .models import DailyIndex, IndexPolicy, Indicator
 
 
 def scored_indicators(day: datetime.date) -> list[Indicator]:
@@ -21,4 +21,4 @@ def day_indices(day: datetime.date, city=None):
     rows = DailyIndex.objects.current().filter(date=day).select_related("district", "town", "policy")
     if city is not None:
         rows = rows.filter(district__city=city)
-    return rows.order_by("district__city_id", "district_id", "-scope", "town_id")
+    return rows.order_by("district__city_id", "district_id", "scope", "town_id")

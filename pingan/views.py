@@ -30,6 +30,4 @@ def public_index(request):
             summary = next((r for r in rows if r.scope == DailyIndex.Scope.DISTRICT), None)
             towns = [r for r in rows if r.scope == DailyIndex.Scope.TOWN]
             districts.append({"summary": summary, "district": rows[0].district, "towns": towns})
-    return render(
-        request, "pingan/public_index.html", {"day": day, "districts": districts, "indicators": indicators}
-    )
+    return render(request, "pingan/public_index.html", {"day": day, "districts": districts, "indicators": indicators})

@@ -1,38 +1,12 @@
 """The default indicators and the "zhuhai-2014" policy of DESIGN.md §3."""
 
-import datetime
-
 from django.db import migrations
-
-INDICATORS = [("crime", "违法犯罪警情", 1), ("fire", "消防安全", 2), ("traffic", "交通安全", 3)]
-
-ZHUHAI_2014 = {
-    "name": "zhuhai-2014",
-    "version": 1,
-    "title": "珠海平安指数（日）",
-    "effective_from": datetime.date(2014, 1, 1),
-    "weights": {"crime": "0.6", "fire": "0.2", "traffic": "0.2"},
-    "lower_threshold": "0.8",
-    "upper_threshold": "1.2",
-    "grade_points": {"excellent": 100, "good": 80, "poor": 60, "very_poor": 0},
-    "level_bands": {"blue": "90", "yellow": "80", "orange": "70"},
-    "very_poor_forces_red": True,
-    # Consecutive red periods → action (Huizhou's published rules).
-    "escalation_ladder": {"1": "warning_notice", "3": "supervision_notice", "4": "interview", "5": "accountability"},
-    "red_deadline_days": 5,
-    "orange_deadline_days": 10,
-    "close_after_days": 3,
-}
 
 
 def forwards(apps, schema_editor):
-    Indicator = apps.get_model("pingan", "Indicator")
-    IndexPolicy = apps.get_model("pingan", "IndexPolicy")
-    for code, name, position in INDICATORS:
-        Indicator.objects.get_or_create(code=code, defaults={"name": name, "position": position})
-    IndexPolicy.objects.get_or_create(
-        name=ZHUHAI_2014["name"], version=ZHUHAI_2014["version"], defaults=ZHUHAI_2014
-    )
+    from pingan.defaults import install_defaults
+
+    install_defaults(apps.get_model("pingan", "Indicator"), apps.get_model("pingan", "IndexPolicy"))
 
 
 class Migration(migrations.Migration):

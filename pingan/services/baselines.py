@@ -38,9 +38,9 @@ def compute_baseline(city: City, indicator: Indicator, year: int) -> Baseline:
         )
     start, end = datetime.date(previous, 1, 1), datetime.date(previous, 12, 31)
     events = (
-        DailyCount.objects.filter(
-            town__district__city=city, indicator=indicator, date__range=(start, end)
-        ).aggregate(total=Sum("count"))["total"]
+        DailyCount.objects.filter(town__district__city=city, indicator=indicator, date__range=(start, end)).aggregate(
+            total=Sum("count")
+        )["total"]
         or 0
     )
     records: dict[int, list[tuple[datetime.date, int]]] = defaultdict(list)

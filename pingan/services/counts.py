@@ -150,7 +150,12 @@ def _store(path, city, user, result, changed: list[Pair], incoming) -> DataImpor
     Submission.objects.bulk_create(
         [
             Submission(
-                city=city, date=day, indicator_id=indicator_id, source=path.name, data_import=data_import, submitted_at=now
+                city=city,
+                date=day,
+                indicator_id=indicator_id,
+                source=path.name,
+                data_import=data_import,
+                submitted_at=now,
             )
             for day, indicator_id in changed
         ],

@@ -21,8 +21,8 @@ from ..models import (
     City,
     DailyCount,
     DailyIndex,
-    Indicator,
     IndexPolicy,
+    Indicator,
     Population,
     Publication,
     Submission,
@@ -189,7 +189,9 @@ class _DayInputs:
             problems.append("the city has no towns")
         unpopulated = [name for town_id, _, name in towns if town_id not in self.population]
         if unpopulated:
-            shown = "、".join(unpopulated[:10]) + (f" and {len(unpopulated) - 10} more" if len(unpopulated) > 10 else "")
+            shown = "、".join(unpopulated[:10]) + (
+                f" and {len(unpopulated) - 10} more" if len(unpopulated) > 10 else ""
+            )
             problems.append(f"no population in force on {self.day} for {len(unpopulated)} town(s): {shown}")
         if problems:
             return []
@@ -241,13 +243,15 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
             .filter(date=day, district__city=city)
             .values_list("id", "scope", "town_id", "district_id", "revision", "population", "score", "level", "items")
         ):
-            current[(scope, town_id if scope == TOWN else district_id)] = (row_id, revision, (population, score, level, items))
+            current[(scope, town_id if scope == TOWN else district_id)] = (
+                row_id,
+                revision,
+                (population, score, level, items),
+            )
         changed = [
             r
             for r in rows
-            if not same_inputs
-            or r.key not in current
-            or current[r.key][2] != (r.population, r.score, r.level, r.items)
+            if not same_inputs or r.key not in current or current[r.key][2] != (r.population, r.score, r.level, r.items)
         ]
         if not changed:
             return outcome

@@ -10,7 +10,10 @@ from ._base import DomainCommand, iso_date
 
 
 class Command(DomainCommand):
-    help = "Compute and publish the Ping'an index of a day (--date) or of days (--from/--to). Running it again changes nothing."
+    help = (
+        "Compute and publish the Ping'an index of a day (--date) or of days (--from/--to). "
+        "Running it again changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", type=iso_date)
@@ -38,7 +41,9 @@ class Command(DomainCommand):
                     if outcome.publication
                     else "already published, unchanged"
                 )
-                self.stdout.write(f"[{n}/{total}] {report.day} {outcome.city}: {outcome.towns} towns, {levels}; {state}")
+                self.stdout.write(
+                    f"[{n}/{total}] {report.day} {outcome.city}: {outcome.towns} towns, {levels}; {state}"
+                )
             for city_name, problems in report.problems.items():
                 failed.append(report.day)
                 for problem in problems:

@@ -19,7 +19,10 @@ class Command(DomainCommand):
     def handle(self, *args, file, city=None, **options):
         result = import_counts(existing_file(file), city=city)
         if not result.changed:
-            self.stdout.write(f"{file}: {result.rows} row(s), {result.pairs_unchanged} date-indicator pair(s) unchanged; nothing stored")
+            self.stdout.write(
+                f"{file}: {result.rows} row(s), {result.pairs_unchanged} date-indicator pair(s) unchanged; "
+                "nothing stored"
+            )
             return
         self.stdout.write(
             f"{file}: {result.rows} row(s) stored; date-indicator pairs: {result.pairs_new} new, "
@@ -32,6 +35,8 @@ class Command(DomainCommand):
             report = publish_day(day, cities=[result.city])
             for outcome in report.published:
                 written = outcome.rows_written
-                self.stdout.write(f"{day}: recomputed, {written} row(s) changed" if written else f"{day}: recomputed, unchanged")
+                self.stdout.write(
+                    f"{day}: recomputed, {written} row(s) changed" if written else f"{day}: recomputed, unchanged"
+                )
             for problem in report.problems.get(result.city.name, []):
                 self.stderr.write(f"{day}: cannot be recomputed: {problem}")

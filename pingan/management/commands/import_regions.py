@@ -4,7 +4,10 @@ from ._base import DomainCommand, existing_file
 
 
 class Command(DomainCommand):
-    help = "Import cities, districts and towns with populations from a CSV/XLSX file (city,district,town,population,effective_from)."
+    help = (
+        "Import cities, districts and towns with populations from a CSV/XLSX file "
+        "(city,district,town,population,effective_from)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
