@@ -155,6 +155,7 @@ class DailyIndexAdmin(ReadOnlyAdmin):
     def grades(self, obj):
         return " / ".join(f"{code}: {item['grade']}" for code, item in obj.items.items())
 
+
 admin.site.site_header = _("Ping'an accountability engine")
 admin.site.site_title = _("Ping'an accountability engine")
 admin.site.index_title = _("Administration")

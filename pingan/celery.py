@@ -1,6 +1,7 @@
-"""The Celery app. Every periodic job of the product is declared in BEAT_SCHEDULE below."""
+"""The Celery app. Every periodic job of the product is declared in app.conf.beat_schedule below."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
@@ -17,8 +18,8 @@ def _make_broker_folders(sender, **kwargs) -> None:
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        settings.CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
-        (settings.VAR_DIR / "broker-processed").mkdir(parents=True, exist_ok=True)
+        for folder in ("data_folder_in", "processed_folder", "control_folder"):
+            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[folder]).mkdir(parents=True, exist_ok=True)
 
 
 # Times are Asia/Shanghai (CELERY_TIMEZONE). The publication time may be moved by the environment.

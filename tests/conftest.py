@@ -39,7 +39,7 @@ def _defaults(request):
     if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
         request.getfixturevalue("transactional_db")
         from pingan.defaults import install_defaults
-        from pingan.models import Indicator, IndexPolicy
+        from pingan.models import IndexPolicy, Indicator
 
         install_defaults(Indicator, IndexPolicy)
 

@@ -24,7 +24,11 @@ def run(*args) -> str:
 
 
 def counts_file(tmp_path, name="c.csv", crime=3):
-    rows = [["2026-11-20", "一镇", "crime", crime, 0], ["2026-11-20", "一镇", "fire", 0, 0], ["2026-11-20", "一镇", "traffic", 0, 0]]
+    rows = [
+        ["2026-11-20", "一镇", "crime", crime, 0],
+        ["2026-11-20", "一镇", "fire", 0, 0],
+        ["2026-11-20", "一镇", "traffic", 0, 0],
+    ]
     return write_csv(tmp_path / name, COUNT_HEADER, rows)
 
 
@@ -106,10 +110,16 @@ def test_a_rejected_file_exits_non_zero_and_lists_every_bad_line(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PINGAN_VAR_DIR": str(tmp_path / "var")}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     regions = write_csv(
-        tmp_path / "r.csv", ["city", "district", "town", "population", "effective_from"], [["珠海市", "香洲区", "拱北街道", 1000, "2020-01-01"]]
+        tmp_path / "r.csv",
+        ["city", "district", "town", "population", "effective_from"],
+        [["珠海市", "香洲区", "拱北街道", 1000, "2020-01-01"]],
     )
     subprocess.run([sys.executable, "manage.py", "import_regions", str(regions)], cwd=ROOT, env=env, check=True)
-    bad = write_csv(tmp_path / "bad.csv", COUNT_HEADER, [["2026-11-20", "拱北街道", "crime", "-2", 0], ["2026-11-20", "x", "crime", 1, 0]])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        COUNT_HEADER,
+        [["2026-11-20", "拱北街道", "crime", "-2", 0], ["2026-11-20", "x", "crime", 1, 0]],
+    )
 
     done = subprocess.run(
         [sys.executable, "manage.py", "import_counts", str(bad)], cwd=ROOT, env=env, capture_output=True, text=True

@@ -26,7 +26,11 @@ def test_a_file_declares_its_date_indicator_pairs_complete(city, tmp_path):
     path = write_csv(
         tmp_path / "a.csv",
         COUNT_HEADER,
-        [["2026-11-20", "一镇", "crime", 3, 0], ["2026-11-20", "二街道", "crime", 1, 0], ["2026-11-20", "一镇", "fire", 1, 1]],
+        [
+            ["2026-11-20", "一镇", "crime", 3, 0],
+            ["2026-11-20", "二街道", "crime", 1, 0],
+            ["2026-11-20", "一镇", "fire", 1, 1],
+        ],
     )
     result = import_counts(path, city=city, today=TODAY)
     assert (result.rows, result.pairs_new, result.pairs_replaced) == (3, 2, 0)
@@ -44,14 +48,22 @@ def test_reimporting_the_same_file_changes_nothing(city, tmp_path):
     again = import_counts(path, city=city, today=TODAY)
 
     assert not again.changed and again.pairs_unchanged == 1 and again.data_import is None
-    assert (stored(city), list(Submission.objects.values_list("id", "submitted_at")), DataImport.objects.count()) == before
+    assert (
+        stored(city),
+        list(Submission.objects.values_list("id", "submitted_at")),
+        DataImport.objects.count(),
+    ) == before
 
 
 def test_a_corrected_file_replaces_its_pairs_and_only_those(city, tmp_path):
     first = write_csv(
         tmp_path / "a.csv",
         COUNT_HEADER,
-        [["2026-11-20", "一镇", "crime", 3, 0], ["2026-11-20", "二街道", "crime", 2, 0], ["2026-11-20", "一镇", "fire", 1, 0]],
+        [
+            ["2026-11-20", "一镇", "crime", 3, 0],
+            ["2026-11-20", "二街道", "crime", 2, 0],
+            ["2026-11-20", "一镇", "fire", 1, 0],
+        ],
     )
     import_counts(first, city=city, today=TODAY)
     corrected = write_csv(tmp_path / "b.csv", COUNT_HEADER, [["2026-11-20", "三镇", "crime", 5, 0]])
@@ -65,7 +77,9 @@ def test_a_corrected_file_replaces_its_pairs_and_only_those(city, tmp_path):
 
 
 def test_explicit_zero_rows_equal_absent_rows(city, tmp_path):
-    import_counts(write_csv(tmp_path / "a.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 2, 0]]), city=city, today=TODAY)
+    import_counts(
+        write_csv(tmp_path / "a.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 2, 0]]), city=city, today=TODAY
+    )
     same = write_csv(
         tmp_path / "b.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 2, 0], ["2026-11-20", "三镇", "crime", 0, 0]]
     )
@@ -109,9 +123,13 @@ def test_a_file_with_any_bad_row_is_rejected_whole_with_every_problem(city, tmp_
 
 
 def test_a_bad_file_does_not_touch_data_stored_before(city, tmp_path):
-    import_counts(write_csv(tmp_path / "a.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 3, 0]]), city=city, today=TODAY)
+    import_counts(
+        write_csv(tmp_path / "a.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 3, 0]]), city=city, today=TODAY
+    )
     before = stored(city)
-    bad = write_csv(tmp_path / "b.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 9, 0], ["2026-11-20", "?", "crime", 1, 0]])
+    bad = write_csv(
+        tmp_path / "b.csv", COUNT_HEADER, [["2026-11-20", "一镇", "crime", 9, 0], ["2026-11-20", "?", "crime", 1, 0]]
+    )
     with pytest.raises(RejectedFile):
         import_counts(bad, city=city, today=TODAY)
     assert stored(city) == before
@@ -139,7 +157,9 @@ def test_deaths_column_may_be_left_out_or_blank(city, tmp_path):
 def test_towns_may_be_named_by_code_and_ambiguous_names_are_refused(city, tmp_path):
     other = Town.objects.create(district=Town.objects.get(name="三镇").district, name="一镇", code="440402001")
     path = write_csv(
-        tmp_path / "a.csv", COUNT_HEADER, [["2026-11-20", "440402001", "crime", 2, 0], ["2026-11-20", "一镇", "fire", 1, 0]]
+        tmp_path / "a.csv",
+        COUNT_HEADER,
+        [["2026-11-20", "440402001", "crime", 2, 0], ["2026-11-20", "一镇", "fire", 1, 0]],
     )
     with pytest.raises(RejectedFile) as caught:
         import_counts(path, city=city, today=TODAY)

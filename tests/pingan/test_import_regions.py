@@ -44,7 +44,10 @@ def test_reimport_adds_population_records_without_duplicating_regions(db, tmp_pa
         write_csv(
             tmp_path / "b.csv",
             HEADER,
-            [["珠海市", "香洲区", "拱北街道", 121000, "2020-01-01"], ["珠海市", "香洲区", "拱北街道", 130000, "2026-01-01"]],
+            [
+                ["珠海市", "香洲区", "拱北街道", 121000, "2020-01-01"],
+                ["珠海市", "香洲区", "拱北街道", 130000, "2026-01-01"],
+            ],
         )
     )
     assert (result.towns, result.units, result.populations_added, result.populations_changed) == (0, 0, 1, 0)

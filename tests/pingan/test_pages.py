@@ -42,10 +42,10 @@ def test_every_admin_page_of_the_index_domain_opens(admin_client, published):
         if model._meta.app_label != "pingan":
             continue
         info = (model._meta.app_label, model._meta.model_name)
-        assert admin_client.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200, info
+        assert admin_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200, info
         obj = model.objects.first()
         if obj is not None:
-            assert admin_client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk])).status_code == 200, info
+            assert admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200, info
 
 
 def test_a_used_policy_is_read_only_in_the_admin(admin_client, published):

@@ -21,7 +21,12 @@ DAY = datetime.date(2026, 11, 20)
 # 二街道 (50,000): crime 7 → q 1.4 poor                                   → 36+20+20 = 76 orange
 # 三镇 (20,000): a traffic death → very poor                              → red
 # 甲区 (150,000): crime 15 → q 1 good; traffic 5 → q 0.83 good           → 48+20+16 = 84 yellow
-COUNTS = {("一镇", "crime"): (8, 0), ("一镇", "traffic"): (5, 0), ("二街道", "crime"): (7, 0), ("三镇", "traffic"): (1, 1)}
+COUNTS = {
+    ("一镇", "crime"): (8, 0),
+    ("一镇", "traffic"): (5, 0),
+    ("二街道", "crime"): (7, 0),
+    ("三镇", "traffic"): (1, 1),
+}
 
 
 def current(city, day=DAY):
@@ -122,13 +127,21 @@ def test_a_baseline_is_computed_from_a_complete_previous_year(city, tmp_path):
     Baseline.objects.filter(indicator=traffic).delete()
     first = datetime.date(2025, 1, 1)
     Submission.objects.bulk_create(
-        Submission(city=city, date=first + datetime.timedelta(n), indicator=traffic, source="t", submitted_at="2026-01-01T00:00Z")
+        Submission(
+            city=city,
+            date=first + datetime.timedelta(n),
+            indicator=traffic,
+            source="t",
+            submitted_at="2026-01-01T00:00Z",
+        )
         for n in range(365)
     )
     from pingan.models import DailyCount
 
     DailyCount.objects.create(town=Town.objects.get(name="一镇"), date=first, indicator=traffic, count=3285, deaths=0)
-    DailyCount.objects.create(town=Town.objects.get(name="三镇"), date=datetime.date(2025, 6, 1), indicator=traffic, count=365)
+    DailyCount.objects.create(
+        town=Town.objects.get(name="三镇"), date=datetime.date(2025, 6, 1), indicator=traffic, count=365
+    )
     submit_day(tmp_path, city, DAY, COUNTS)
 
     publish_day(DAY).raise_for_problems()

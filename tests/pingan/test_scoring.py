@@ -124,9 +124,7 @@ def test_other_weights_change_the_score():
 
 
 def test_level_uses_the_exact_score_and_storage_keeps_two_decimals():
-    thirds = Rules.from_policy_data(
-        **{**ZHUHAI, "weights": {"crime": "0.3335", "fire": "0.3335", "traffic": "0.333"}}
-    )
+    thirds = Rules.from_policy_data(**{**ZHUHAI, "weights": {"crime": "0.3335", "fire": "0.3335", "traffic": "0.333"}})
     # 0.3335×80 + 0.3335×100 + 0.333×100 = 93.33: exact, stored as 93.33
     assert thirds.score_and_level(grades("good", "excellent", "excellent")) == (Decimal("93.33"), Level.BLUE)
     # Exactly 89.995 is below blue, although it shows as 90.00 with two decimals.
@@ -156,7 +154,9 @@ def test_invalid_policies_say_what_is_wrong(change, message):
 def test_resident_days_follow_the_record_in_force():
     records = [(datetime.date(2025, 7, 1), 200), (datetime.date(2020, 1, 1), 100)]
     # 181 days at 100 (Jan–Jun 2025), 184 days at 200 (Jul–Dec)
-    assert scoring.resident_days(records, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)) == 181 * 100 + 184 * 200
+    assert (
+        scoring.resident_days(records, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)) == 181 * 100 + 184 * 200
+    )
     # before the first record the town had no residents
     later = [(datetime.date(2025, 12, 31), 50)]
     assert scoring.resident_days(later, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)) == 50
