@@ -31,4 +31,12 @@ app.conf.beat_schedule = {
         "task": "pingan.tasks.publish_yesterday",
         "schedule": crontab(hour=PUBLISH_HOUR, minute=PUBLISH_MINUTE),
     },
+    "deadline-sweep": {
+        "task": "workflows.tasks.deadline_sweep",
+        "schedule": crontab(minute=5),  # hourly
+    },
+    "morning-digest": {
+        "task": "workflows.tasks.morning_digest",
+        "schedule": crontab(hour=8, minute=0),  # skipped on days off
+    },
 }

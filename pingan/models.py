@@ -31,6 +31,9 @@ LEVEL_CHOICES = [
 
 class City(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
+    abbreviation = models.CharField(
+        _("abbreviation"), max_length=4, blank=True, help_text=_("Prefix of document numbers, e.g. 珠 for 珠海市.")
+    )
 
     class Meta:
         verbose_name = _("city")
@@ -39,6 +42,10 @@ class City(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def document_prefix(self) -> str:
+        return self.abbreviation or self.name[:1]
 
 
 class District(models.Model):
@@ -141,6 +148,9 @@ class Unit(models.Model):
         related_name="responsible_units",
         verbose_name=_("responsible for indicators"),
         help_text=_("For departments: the indicators whose cases they take tasks for."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="units", verbose_name=_("members")
     )
 
     class Meta:
@@ -339,6 +349,9 @@ class IndexPolicy(models.Model):
     red_deadline_days = models.PositiveSmallIntegerField(_("red case deadline (working days)"), default=5)
     orange_deadline_days = models.PositiveSmallIntegerField(_("orange case deadline (working days)"), default=10)
     close_after_days = models.PositiveSmallIntegerField(_("days out of orange/red to close a case"), default=3)
+    overdue_grace_days = models.PositiveSmallIntegerField(
+        _("working days overdue before accountability is proposed"), default=3
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = IndexPolicyQuerySet.as_manager()

@@ -97,6 +97,10 @@ def publish_day(day: datetime.date, *, cities: list[City] | None = None) -> DayR
             report.problems[city.name] = problems
             continue
         report.published.append(_store(city, day, rows, inputs.policy[city.id], inputs.baseline_snapshot(city)))
+        # The next stage of the chain: red and orange towns open (or escalate) their cases.
+        from workflows.services.intake import open_cases_for_day
+
+        open_cases_for_day(city, day)
     return report
 
 

@@ -49,9 +49,11 @@ def test_the_job_runs_through_a_real_broker_and_worker(tmp_path):
 
     city = make_small_city()
     submit_day(tmp_path, city, DAY)
+    app.conf.task_always_eager = False
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         publish_day_task.delay("2026-11-20")
         deadline = datetime.datetime.now() + datetime.timedelta(seconds=20)
         while not DailyIndex.objects.filter(date=DAY).exists() and datetime.datetime.now() < deadline:
             time.sleep(0.1)
+    app.conf.task_always_eager = True
     assert DailyIndex.objects.filter(date=DAY).count() == 5

@@ -1,0 +1,25 @@
+"""Who may decide accountability records, and what a decision needs."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from workflows.guards import is_office, refusal
+
+LEADERSHIP_GROUP = "leadership"
+
+
+def is_leadership(record, user) -> bool:
+    """City leadership (the `leadership` group), or a superuser."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
+
+
+def is_record_office(record, user) -> bool:
+    return is_office(record.case, user)
+
+
+@refusal(_("a reason is required to dismiss a proposal"))
+def dismissal_reason_present(record) -> bool:
+    return bool(record.dismissal_reason.strip())

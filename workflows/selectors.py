@@ -1,0 +1,59 @@
+"""Reads of the case workflow."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import QuerySet
+
+from pingan.models import DailyIndex, IndexPolicy, Unit
+
+from .models import CalendarDay, CalendarYear, Case, RectificationTask
+from .working_days import WorkCalendar
+
+NOT_COLOURED = ("blue", "yellow")
+
+
+def work_calendar() -> WorkCalendar:
+    """The whole working-day calendar (a few hundred rows)."""
+    days = list(CalendarDay.objects.values_list("date", "kind"))
+    return WorkCalendar.of(
+        CalendarYear.objects.values_list("year", flat=True),
+        (d for d, kind in days if kind == CalendarDay.Kind.HOLIDAY),
+        (d for d, kind in days if kind == CalendarDay.Kind.WORKDAY),
+    )
+
+
+def policy_for(case: Case, day: datetime.date) -> IndexPolicy:
+    policy = IndexPolicy.objects.in_force(case.town.district.city, day)
+    if policy is None:
+        raise LookupError(f"no index policy in force on {day}")
+    return policy
+
+
+def days_out_of_colour(case: Case) -> int:
+    """How many of the town's latest published days in a row were blue or yellow."""
+    count = 0
+    for level in (
+        DailyIndex.objects.current()
+        .towns()
+        .filter(town_id=case.town_id)
+        .order_by("-date")
+        .values_list("level", flat=True)[:60]
+    ):
+        if level not in NOT_COLOURED:
+            break
+        count += 1
+    return count
+
+
+def required_days_out_of_colour(case: Case, today: datetime.date) -> int:
+    return policy_for(case, today).close_after_days
+
+
+def case_owner_units(case: Case) -> QuerySet[Unit]:
+    return Unit.objects.filter(case_ownerships__case=case)
+
+
+def open_tasks(case: Case) -> QuerySet[RectificationTask]:
+    return case.tasks.exclude(state__in=RectificationTask.SETTLED_STATES)

@@ -1,0 +1,31 @@
+"""Celery tasks of the workflow: thin and idempotent, each calls one service."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+
+from .services.notifications import deliver_pending
+from .services.sweep import deadline_sweep, morning_digest
+
+
+@shared_task(name="workflows.tasks.deadline_sweep")
+def deadline_sweep_task() -> dict:
+    report = deadline_sweep()
+    return {
+        "reminded": report.reminded,
+        "overdue_notices": report.overdue_notices,
+        "accountability_proposals": report.accountability_proposals,
+        "problems": report.problems,
+    }
+
+
+@shared_task(name="workflows.tasks.morning_digest")
+def morning_digest_task(day: str | None = None) -> int:
+    return morning_digest(datetime.date.fromisoformat(day) if day else None)
+
+
+@shared_task(name="workflows.tasks.deliver_notifications")
+def deliver_notifications() -> int:
+    return deliver_pending()
