@@ -35,8 +35,12 @@ class AccountabilityRecord(ConcurrentTransitionMixin, models.Model):
         OFFICE = "office", _("proposed by the office")
 
     case = models.ForeignKey(Case, models.PROTECT, related_name="accountability_records", verbose_name=_("case"))
-    tasks = models.ManyToManyField(RectificationTask, blank=True, related_name="accountability_records", verbose_name=_("tasks"))
-    target_unit = models.ForeignKey(Unit, models.PROTECT, related_name="accountability_records", verbose_name=_("target unit"))
+    tasks = models.ManyToManyField(
+        RectificationTask, blank=True, related_name="accountability_records", verbose_name=_("tasks")
+    )
+    target_unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="accountability_records", verbose_name=_("target unit")
+    )
     leader_name = models.CharField(_("responsible leader"), max_length=50, blank=True)
     leader_post = models.CharField(_("leader's post"), max_length=100, blank=True)
     measure = models.CharField(_("measure"), max_length=30, choices=Measure.choices)
@@ -47,7 +51,12 @@ class AccountabilityRecord(ConcurrentTransitionMixin, models.Model):
     key = models.CharField(_("key"), max_length=100, unique=True, null=True, blank=True, editable=False)
     proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("proposed by")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
@@ -65,8 +74,11 @@ class AccountabilityRecord(ConcurrentTransitionMixin, models.Model):
         self.decided_at = timezone.now()
 
     @transition(
-        field=state, source=State.PROPOSED, target=State.DISMISSED,
-        conditions=[guards.dismissal_reason_present], permission=guards.is_leadership,
+        field=state,
+        source=State.PROPOSED,
+        target=State.DISMISSED,
+        conditions=[guards.dismissal_reason_present],
+        permission=guards.is_leadership,
     )
     def dismiss(self) -> None:
         self.decided_at = timezone.now()

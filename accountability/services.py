@@ -48,17 +48,26 @@ def record_propose(
             if existing is not None:
                 return existing
         record = AccountabilityRecord.objects.create(
-            case=case, target_unit=target_unit, measure=measure, origin=origin, grounds=grounds, key=key,
-            leader_name=leader_name, leader_post=leader_post,
+            case=case,
+            target_unit=target_unit,
+            measure=measure,
+            origin=origin,
+            grounds=grounds,
+            key=key,
+            leader_name=leader_name,
+            leader_post=leader_post,
             proposed_by=user if user is not None and user.is_authenticated else None,
         )
         record.tasks.set(tasks)
         write_log(record, "propose", "", record.state, user=user, comment=grounds)
         notify(
-            leadership(), kind="accountability_proposed", key=f"record:{record.id}:proposed",
+            leadership(),
+            kind="accountability_proposed",
+            key=f"record:{record.id}:proposed",
             title=_("Accountability proposed: %(unit)s, %(measure)s")
             % {"unit": target_unit.name, "measure": record.get_measure_display()},
-            body=grounds, case=case,
+            body=grounds,
+            case=case,
         )
     return record
 

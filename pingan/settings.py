@@ -160,3 +160,4 @@ LOGGING = {
         for app in ("pingan", "workflows", "accountability")
     },
 }
+LOGIN_URL = "admin:login"

@@ -33,6 +33,12 @@ def _celery_runs_inline():
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing test users' passwords the production way costs half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _services(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _missing("needs PostgreSQL: set DATABASE_URL=postgres://...")

@@ -13,4 +13,6 @@ class EmailChannel:
     def deliver(self, notification) -> None:
         address = notification.recipient.email
         if address:
-            send_mail(notification.title, notification.body or notification.title, settings.DEFAULT_FROM_EMAIL, [address])
+            send_mail(
+                notification.title, notification.body or notification.title, settings.DEFAULT_FROM_EMAIL, [address]
+            )

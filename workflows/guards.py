@@ -30,9 +30,7 @@ def is_office(case, user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Unit.objects.filter(
-        kind=Unit.Kind.SAFETY_OFFICE, city_id=case.town.district.city_id, members=user
-    ).exists()
+    return Unit.objects.filter(kind=Unit.Kind.SAFETY_OFFICE, city_id=case.town.district.city_id, members=user).exists()
 
 
 def is_task_office(task, user) -> bool:

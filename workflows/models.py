@@ -106,8 +106,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     # Transitions change only this row; services around them log, notify and chain stages.
     @transition(
-        field=stage, source=Stage.MOBILIZE, target=Stage.ANALYZE,
-        conditions=[guards.all_owners_acknowledged], permission=guards.is_office,
+        field=stage,
+        source=Stage.MOBILIZE,
+        target=Stage.ANALYZE,
+        conditions=[guards.all_owners_acknowledged],
+        permission=guards.is_office,
     )
     def start_analysis(self) -> None:
         pass
@@ -117,21 +120,29 @@ class Case(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(
-        field=stage, source=Stage.ANALYZE, target=Stage.WARN,
-        conditions=[guards.analysis_filed], permission=guards.is_office,
+        field=stage,
+        source=Stage.ANALYZE,
+        target=Stage.WARN,
+        conditions=[guards.analysis_filed],
+        permission=guards.is_office,
     )
     def issue_warning(self) -> None:
         pass
 
     @transition(
-        field=stage, source=Stage.WARN, target=Stage.SUPERVISE,
-        conditions=[guards.has_tasks], permission=guards.is_office,
+        field=stage,
+        source=Stage.WARN,
+        target=Stage.SUPERVISE,
+        conditions=[guards.has_tasks],
+        permission=guards.is_office,
     )
     def start_supervision(self) -> None:
         pass
 
     @transition(
-        field=stage, source=Stage.SUPERVISE, target=Stage.CLOSED,
+        field=stage,
+        source=Stage.SUPERVISE,
+        target=Stage.CLOSED,
         conditions=[guards.not_bound_for_accountability, guards.all_tasks_verified, guards.out_of_colour_long_enough],
         permission=guards.is_office,
     )
@@ -143,8 +154,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(
-        field=stage, source=Stage.HOLD_ACCOUNTABLE, target=Stage.CLOSED,
-        conditions=[guards.all_records_decided], permission=guards.is_office,
+        field=stage,
+        source=Stage.HOLD_ACCOUNTABLE,
+        target=Stage.CLOSED,
+        conditions=[guards.all_records_decided],
+        permission=guards.is_office,
     )
     def close_after_accountability(self) -> None:
         self.ended_at = timezone.now()
@@ -186,7 +200,11 @@ class CaseOwner(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("acknowledged by"),
     )
 
@@ -257,8 +275,11 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(
-        field=state, source=[State.ACCEPTED, State.RETURNED], target=State.SUBMITTED,
-        conditions=[guards.report_present], permission=guards.is_task_owner,
+        field=state,
+        source=[State.ACCEPTED, State.RETURNED],
+        target=State.SUBMITTED,
+        conditions=[guards.report_present],
+        permission=guards.is_task_owner,
     )
     def submit(self) -> None:
         self.submitted_at = timezone.now()
@@ -268,13 +289,18 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         self.verified_at = timezone.now()
 
     @transition(
-        field=state, source=State.SUBMITTED, target=State.RETURNED,
-        conditions=[guards.return_reason_present], permission=guards.is_task_office,
+        field=state,
+        source=State.SUBMITTED,
+        target=State.RETURNED,
+        conditions=[guards.return_reason_present],
+        permission=guards.is_task_office,
     )
     def send_back(self) -> None:
         pass
 
-    @transition(field=state, source=OWED_STATES + [State.SUBMITTED], target=State.CANCELLED, permission=guards.is_task_office)
+    @transition(
+        field=state, source=OWED_STATES + [State.SUBMITTED], target=State.CANCELLED, permission=guards.is_task_office
+    )
     def cancel(self) -> None:
         pass
 
@@ -287,7 +313,12 @@ class TaskAttachment(models.Model):
     task = models.ForeignKey(RectificationTask, models.CASCADE, related_name="attachments", verbose_name=_("task"))
     file = models.FileField(_("file"), upload_to=attachment_path)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
@@ -328,7 +359,9 @@ class ExtensionRequest(models.Model):
         verbose_name_plural = _("extension requests")
         ordering = ["-requested_at"]
         constraints = [
-            models.UniqueConstraint(fields=["task"], condition=Q(state="pending"), name="one_pending_extension_per_task")
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(state="pending"), name="one_pending_extension_per_task"
+            )
         ]
 
     def __str__(self) -> str:
@@ -422,6 +455,9 @@ class NoticeCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["city", "kind", "year"], name="one_counter_per_city_kind_year")]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.kind} {self.year}: {self.last}"
 
 
 class Notification(models.Model):

@@ -18,8 +18,14 @@ from .transitions import Outcome, perform, write_log
 
 
 def _owners_notice(case: Case, *, kind: str, key: str, title: str, body: str = "") -> None:
-    notify(members_of(o.unit for o in case.owners.select_related("unit")), kind=kind, key=key, title=title, body=body,
-           case=case)
+    notify(
+        members_of(o.unit for o in case.owners.select_related("unit")),
+        kind=kind,
+        key=key,
+        title=title,
+        body=body,
+        case=case,
+    )
 
 
 def case_acknowledge(*, case_id: int, user, comment: str = "") -> list[CaseOwner]:
@@ -41,14 +47,23 @@ def case_acknowledge(*, case_id: int, user, comment: str = "") -> list[CaseOwner
         names = "、".join(o.unit.name for o in pending)
         write_log(case, "acknowledge", case.stage, case.stage, user=user, comment=comment or names)
         if not case.owners.filter(acknowledged_at__isnull=True).exists():
-            perform(Case, case.pk, "start_analysis", user=user, system=True,
-                    comment=_("every owner has acknowledged"), after=_notify_stage)
+            perform(
+                Case,
+                case.pk,
+                "start_analysis",
+                user=user,
+                system=True,
+                comment=_("every owner has acknowledged"),
+                after=_notify_stage,
+            )
     return pending
 
 
 def _notify_stage(case: Case) -> None:
     _owners_notice(
-        case, kind="case_stage", key=f"case:{case.id}:stage:{case.stage}",
+        case,
+        kind="case_stage",
+        key=f"case:{case.id}:stage:{case.stage}",
         title=_("Case of %(town)s: %(stage)s") % {"town": case.town.name, "stage": case.get_stage_display()},
     )
 
@@ -71,7 +86,9 @@ def case_file_analysis(*, case_id: int, user, report: str) -> Case:
         raise DomainError(_("the analysis report is empty"))
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
-        owner = case.owners.filter(unit__members=user, role__in=[CaseOwner.Role.TOWN_GOVERNMENT, CaseOwner.Role.POLICE_STATION])
+        owner = case.owners.filter(
+            unit__members=user, role__in=[CaseOwner.Role.TOWN_GOVERNMENT, CaseOwner.Role.POLICE_STATION]
+        )
         if not (is_office(case, user) or owner.exists()):
             raise NotPermitted(_("only the town, its police station or the safety office files the analysis"))
         if case.stage != Case.Stage.ANALYZE:
@@ -87,11 +104,19 @@ def case_issue_warning(*, case_id: int, user, comment: str = "") -> Outcome:
 
     def issue(case: Case) -> None:
         notice = issue_notice(
-            case, Notice.Kind.WARNING, key=f"case:{case.id}:warning", user=user,
+            case,
+            Notice.Kind.WARNING,
+            key=f"case:{case.id}:warning",
+            user=user,
             reason=_("the analysis found: %(summary)s") % {"summary": case.analysis.strip()[:100]},
         )
-        _owners_notice(case, kind="warning_notice", key=f"notice:{notice.id}",
-                       title=_("Warning notice %(number)s") % {"number": notice.document_number}, body=notice.body)
+        _owners_notice(
+            case,
+            kind="warning_notice",
+            key=f"notice:{notice.id}",
+            title=_("Warning notice %(number)s") % {"number": notice.document_number},
+            body=notice.body,
+        )
 
     return perform(Case, case_id, "issue_warning", user=user, comment=comment, after=issue)
 

@@ -55,7 +55,11 @@ def climb_ladder(case: Case, streak: int, policy: IndexPolicy, day: datetime.dat
     Case.objects.filter(pk=case.pk).update(escalation_level=streak, enter_accountability=case.enter_accountability)
     case.escalation_level = streak
     write_log(
-        case, "escalate", case.stage, case.stage, user=None,
+        case,
+        "escalate",
+        case.stage,
+        case.stage,
+        user=None,
         comment=_("red %(n)s days running: escalation level %(old)s → %(new)s %(actions)s")
         % {"n": streak, "old": old, "new": streak, "actions": ", ".join(taken)},
     )
@@ -63,13 +67,18 @@ def climb_ladder(case: Case, streak: int, policy: IndexPolicy, day: datetime.dat
 
 def _supervision_notice(case: Case, level: int, policy: IndexPolicy, day: datetime.date) -> None:
     notice = issue_notice(
-        case, Notice.Kind.SUPERVISION, key=f"case:{case.id}:ladder:supervision",
+        case,
+        Notice.Kind.SUPERVISION,
+        key=f"case:{case.id}:ladder:supervision",
         reason=f"你镇街平安指数已连续{level}天为红色",
     )
     notify(
         members_of(u.unit for u in case.owners.select_related("unit")),
-        kind="supervision_notice", key=f"notice:{notice.id}", title=_("Supervision notice %(number)s") % {"number": notice.document_number},
-        body=notice.body, case=case,
+        kind="supervision_notice",
+        key=f"notice:{notice.id}",
+        title=_("Supervision notice %(number)s") % {"number": notice.document_number},
+        body=notice.body,
+        case=case,
     )
 
 
@@ -81,15 +90,24 @@ def _interview(case: Case, level: int, policy: IndexPolicy, day: datetime.date) 
     task, created = RectificationTask.objects.get_or_create(
         key=f"case:{case.id}:ladder:interview",
         defaults={
-            "case": case, "owner": district_office, "kind": RectificationTask.Kind.INTERVIEW, "deadline": deadline,
+            "case": case,
+            "owner": district_office,
+            "kind": RectificationTask.Kind.INTERVIEW,
+            "deadline": deadline,
             "title": f"约谈{case.town.name}党政主要领导",
             "description": f"{case.town.name}平安指数连续{level}天为红色，按规定约谈镇街党政主要领导。",
         },
     )
     if created:
         write_log(task, "create", "", task.state, user=None, comment=_("escalation level %(n)s") % {"n": level})
-        notify(members_of([district_office]), kind="task_assigned", key=f"task:{task.id}:assigned",
-               title=_("New task: %(title)s") % {"title": task.title}, case=case, task=task)
+        notify(
+            members_of([district_office]),
+            kind="task_assigned",
+            key=f"task:{task.id}:assigned",
+            title=_("New task: %(title)s") % {"title": task.title},
+            case=case,
+            task=task,
+        )
 
 
 def _accountability(case: Case, level: int, policy: IndexPolicy, day: datetime.date) -> None:
@@ -99,9 +117,13 @@ def _accountability(case: Case, level: int, policy: IndexPolicy, day: datetime.d
     government = Unit.objects.filter(kind=Unit.Kind.TOWN_GOVERNMENT, town_id=case.town_id).first()
     if government is not None:
         record_propose(
-            case=case, target_unit=government, measure=AccountabilityRecord.Measure.CIRCULATED_CRITICISM,
-            origin=AccountabilityRecord.Origin.ESCALATION, key=f"case:{case.id}:ladder:accountability",
-            grounds=f"{case.town.name}平安指数连续{level}天为红色", user=None,
+            case=case,
+            target_unit=government,
+            measure=AccountabilityRecord.Measure.CIRCULATED_CRITICISM,
+            origin=AccountabilityRecord.Origin.ESCALATION,
+            key=f"case:{case.id}:ladder:accountability",
+            grounds=f"{case.town.name}平安指数连续{level}天为红色",
+            user=None,
         )
     case.enter_accountability = True
 

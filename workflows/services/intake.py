@@ -33,13 +33,17 @@ def open_cases_for_day(city: City, day: datetime.date) -> list[Case]:
     )
     if not rows:
         return []
-    attached = set(CaseDay.objects.filter(date=day, town__in=[r.town_id for r in rows]).values_list("town_id", flat=True))
+    attached = set(
+        CaseDay.objects.filter(date=day, town__in=[r.town_id for r in rows]).values_list("town_id", flat=True)
+    )
     rows = [r for r in rows if r.town_id not in attached]
     if not rows:
         return []
     policy = IndexPolicy.objects.in_force(city, day)
     streaks = red_streaks([r.town_id for r in rows if r.level == "red"], day)
-    open_cases = {c.town_id: c for c in Case.objects.filter(town__in=[r.town_id for r in rows], stage__in=Case.OPEN_STAGES)}
+    open_cases = {
+        c.town_id: c for c in Case.objects.filter(town__in=[r.town_id for r in rows], stage__in=Case.OPEN_STAGES)
+    }
     departments = _departments_by_indicator(city)
     touched = []
     for row in rows:
@@ -80,9 +84,13 @@ def _open_case(index: DailyIndex, departments: dict[str, list[Unit]]) -> Case:
         for unit in departments.get(code, []):
             owners.setdefault(unit.id, CaseOwner(case=case, unit=unit, role=CaseOwner.Role.DEPARTMENT))
     CaseOwner.objects.bulk_create(owners.values())
-    write_log(case, "open", "", case.stage, user=None, comment=_("opened by the index of %(day)s") % {"day": index.date})
+    write_log(
+        case, "open", "", case.stage, user=None, comment=_("opened by the index of %(day)s") % {"day": index.date}
+    )
     title = _("Case opened: %(town)s was %(level)s on %(day)s") % {
-        "town": index.town.name, "level": index.get_level_display(), "day": index.date
+        "town": index.town.name,
+        "level": index.get_level_display(),
+        "day": index.date,
     }
     notify(
         members_of(o.unit for o in owners.values()),

@@ -39,10 +39,20 @@ def issue_notice(
         NoticeCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
         counter.refresh_from_db()
         body = BODIES[kind].format(
-            town=case.town.name, since=f"{case.opened_on:%Y年%m月%d日}", level=LEVEL_WORDS.get(case.level, case.level),
+            town=case.town.name,
+            since=f"{case.opened_on:%Y年%m月%d日}",
+            level=LEVEL_WORDS.get(case.level, case.level),
             reason=reason,
         )
         return Notice.objects.create(
-            city=city, case=case, task=task, kind=kind, year=year, number=counter.last, key=key, reason=reason,
-            body=body, issued_by=user if user is not None and user.is_authenticated else None,
+            city=city,
+            case=case,
+            task=task,
+            kind=kind,
+            year=year,
+            number=counter.last,
+            key=key,
+            reason=reason,
+            body=body,
+            issued_by=user if user is not None and user.is_authenticated else None,
         )

@@ -24,9 +24,7 @@ def members_of(units: Iterable[Unit]):
 
 def notify(users, *, kind: str, key: str, title: str, body: str = "", case=None, task=None) -> int:
     """Put a notification in each user's inbox once per key; delivery follows the commit."""
-    rows = [
-        Notification(recipient=u, kind=kind, key=key, title=title, body=body, case=case, task=task) for u in users
-    ]
+    rows = [Notification(recipient=u, kind=kind, key=key, title=title, body=body, case=case, task=task) for u in users]
     if not rows:
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)

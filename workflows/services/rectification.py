@@ -30,14 +30,28 @@ def deadline_after(start, working_days: int):
 
 
 def _tell_owner(task: RectificationTask, kind: str, title: str, body: str = "") -> None:
-    notify(members_of([task.owner]), kind=kind, key=f"task:{task.id}:{kind}:{timezone.now():%Y%m%d%H%M%S%f}",
-           title=title, body=body, case=task.case, task=task)
+    notify(
+        members_of([task.owner]),
+        kind=kind,
+        key=f"task:{task.id}:{kind}:{timezone.now():%Y%m%d%H%M%S%f}",
+        title=title,
+        body=body,
+        case=task.case,
+        task=task,
+    )
 
 
 def _tell_office(task: RectificationTask, kind: str, title: str, body: str = "") -> None:
     offices = Unit.objects.filter(kind=Unit.Kind.SAFETY_OFFICE, city_id=task.owner.city_id)
-    notify(members_of(offices), kind=kind, key=f"task:{task.id}:{kind}:{timezone.now():%Y%m%d%H%M%S%f}",
-           title=title, body=body, case=task.case, task=task)
+    notify(
+        members_of(offices),
+        kind=kind,
+        key=f"task:{task.id}:{kind}:{timezone.now():%Y%m%d%H%M%S%f}",
+        title=title,
+        body=body,
+        case=task.case,
+        task=task,
+    )
 
 
 def task_create(
@@ -56,19 +70,31 @@ def task_create(
                 % {"stage": case.get_stage_display()}
             )
         if owner.city_id != case.town.district.city_id:
-            raise DomainError(_("%(unit)s is not a unit of %(city)s") % {"unit": owner, "city": case.town.district.city})
+            raise DomainError(
+                _("%(unit)s is not a unit of %(city)s") % {"unit": owner, "city": case.town.district.city}
+            )
         today = timezone.localdate()
         if working_days is None:
             policy = policy_for(case, today)
             working_days = policy.red_deadline_days if case.level == "red" else policy.orange_deadline_days
         task = RectificationTask.objects.create(
-            case=case, owner=owner, title=title, description=description, deadline=deadline_after(today, working_days),
+            case=case,
+            owner=owner,
+            title=title,
+            description=description,
+            deadline=deadline_after(today, working_days),
             created_by=user,
         )
         write_log(task, "create", "", task.state, user=user, comment=title)
-        notify(members_of([owner]), kind="task_assigned", key=f"task:{task.id}:assigned",
-               title=_("New task: %(title)s, due %(deadline)s") % {"title": title, "deadline": task.deadline},
-               body=description, case=case, task=task)
+        notify(
+            members_of([owner]),
+            kind="task_assigned",
+            key=f"task:{task.id}:assigned",
+            title=_("New task: %(title)s, due %(deadline)s") % {"title": title, "deadline": task.deadline},
+            body=description,
+            case=case,
+            task=task,
+        )
     return task
 
 
@@ -88,8 +114,9 @@ def task_submit(*, task_id: int, user, report: str, files: list[UploadedFile] = 
             TaskAttachment.objects.create(task=task, file=f, uploaded_by=user)
         _tell_office(task, "task_submitted", _("Submitted for verification: %(title)s") % {"title": task.title}, report)
 
-    return perform(RectificationTask, task_id, "submit", user=user, comment=report[:500], before=set_report,
-                   after=store_files)
+    return perform(
+        RectificationTask, task_id, "submit", user=user, comment=report[:500], before=set_report, after=store_files
+    )
 
 
 def task_verify(*, task_id: int, user, comment: str = "") -> Outcome:
@@ -124,31 +151,37 @@ def task_request_extension(*, task_id: int, user, working_days: int, reason: str
         if not is_task_owner(task, user):
             raise NotPermitted(_("only the task's owner requests an extension"))
         if task.state not in RectificationTask.OWED_STATES:
-            raise TransitionRefused(_("an extension is requested while work is owed; the task is %(state)s")
-                                    % {"state": task.get_state_display()})
+            raise TransitionRefused(
+                _("an extension is requested while work is owed; the task is %(state)s")
+                % {"state": task.get_state_display()}
+            )
         if task.extensions.filter(state=ExtensionRequest.State.PENDING).exists():
             raise TransitionRefused(_("an extension request for this task is already pending"))
         request = ExtensionRequest.objects.create(
             task=task, working_days=working_days, reason=reason, requested_by=user, old_deadline=task.deadline
         )
-        write_log(request, "request_extension", task.state, task.state, user=user,
-                  comment=f"+{working_days}: {reason}")
-        _tell_office(task, "extension_requested",
-                     _("Extension requested: %(title)s (+%(n)s working days)") % {"title": task.title, "n": working_days},
-                     reason)
+        write_log(request, "request_extension", task.state, task.state, user=user, comment=f"+{working_days}: {reason}")
+        _tell_office(
+            task,
+            "extension_requested",
+            _("Extension requested: %(title)s (+%(n)s working days)") % {"title": task.title, "n": working_days},
+            reason,
+        )
     return request
 
 
 def _decide(request_id: int, user, approve: bool, comment: str) -> ExtensionRequest:
     with transaction.atomic():
-        request = ExtensionRequest.objects.select_for_update().select_related("task__case__town__district").get(
-            pk=request_id
+        request = (
+            ExtensionRequest.objects.select_for_update().select_related("task__case__town__district").get(pk=request_id)
         )
         task = RectificationTask.objects.select_for_update().get(pk=request.task_id)
         if not is_office(task.case, user):
             raise NotPermitted(_("only the safety office decides extensions"))
         if request.state != ExtensionRequest.State.PENDING:
-            raise TransitionRefused(_("this extension request was already %(state)s") % {"state": request.get_state_display()})
+            raise TransitionRefused(
+                _("this extension request was already %(state)s") % {"state": request.get_state_display()}
+            )
         if not approve and not comment.strip():
             raise DomainError(_("a reason is required to refuse an extension"))
         request.state = ExtensionRequest.State.APPROVED if approve else ExtensionRequest.State.REFUSED
@@ -160,7 +193,8 @@ def _decide(request_id: int, user, approve: bool, comment: str) -> ExtensionRequ
         name = "approve_extension" if approve else "refuse_extension"
         write_log(request, name, task.state, task.state, user=user, comment=comment)
         title = (
-            _("Extension approved: %(title)s, now due %(deadline)s") % {"title": task.title, "deadline": request.new_deadline}
+            _("Extension approved: %(title)s, now due %(deadline)s")
+            % {"title": task.title, "deadline": request.new_deadline}
             if approve
             else _("Extension refused: %(title)s") % {"title": task.title}
         )

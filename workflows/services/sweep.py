@@ -37,9 +37,7 @@ class SweepReport:
 
 
 def _owed():
-    return RectificationTask.objects.filter(
-        state__in=RectificationTask.OWED_STATES, case__stage__in=Case.OPEN_STAGES
-    )
+    return RectificationTask.objects.filter(state__in=RectificationTask.OWED_STATES, case__stage__in=Case.OPEN_STAGES)
 
 
 def _members_by_unit(unit_ids) -> dict[int, list[int]]:
@@ -63,8 +61,13 @@ def _notifications(tasks: list[dict], kind: str, key: str, title: str, body: str
     members = _members_by_unit(t["owner_id"] for t in tasks)
     return [
         Notification(
-            recipient_id=user_id, kind=kind, key=key.format(**t), title=title.format(**t), body=body.format(**t),
-            case_id=t["case_id"], task_id=t["id"],
+            recipient_id=user_id,
+            kind=kind,
+            key=key.format(**t),
+            title=title.format(**t),
+            body=body.format(**t),
+            case_id=t["case_id"],
+            task_id=t["id"],
         )
         for t in tasks
         for user_id in members.get(t["owner_id"], [])
@@ -110,7 +113,10 @@ def _remind(today: datetime.date, until: datetime.date) -> int:
             return 0
         Notification.objects.bulk_create(
             _notifications(
-                tasks, "task_due", "task:{id}:due:{deadline}", _("Due {deadline}: {title}"),
+                tasks,
+                "task_due",
+                "task:{id}:due:{deadline}",
+                _("Due {deadline}: {title}"),
                 _("This rectification task is due on {deadline}."),
             ),
             ignore_conflicts=True,
@@ -140,8 +146,14 @@ def _overdue_notices(today: datetime.date) -> int:
                 reason = f"整改任务“{t['title']}”已于{t['deadline']:%Y年%m月%d日}到期未完成"
                 notices.append(
                     Notice(
-                        city_id=city_id, case_id=t["case_id"], task_id=t["id"], kind=Notice.Kind.SUPERVISION,
-                        year=year, number=first + n, key=f"task:{t['id']}:overdue:{t['deadline']}", reason=reason,
+                        city_id=city_id,
+                        case_id=t["case_id"],
+                        task_id=t["id"],
+                        kind=Notice.Kind.SUPERVISION,
+                        year=year,
+                        number=first + n,
+                        key=f"task:{t['id']}:overdue:{t['deadline']}",
+                        reason=reason,
                         body=f"{reason}。现予督办，请立即整改并书面报送整改情况。\n",
                     )
                 )
@@ -152,7 +164,10 @@ def _overdue_notices(today: datetime.date) -> int:
             t["number"] = numbers[t["id"]]
         Notification.objects.bulk_create(
             _notifications(
-                tasks, "task_overdue", "task:{id}:overdue:{deadline}", _("Supervision notice {number}: {title} is overdue"),
+                tasks,
+                "task_overdue",
+                "task:{id}:overdue:{deadline}",
+                _("Supervision notice {number}: {title} is overdue"),
                 _("The task was due on {deadline}."),
             ),
             ignore_conflicts=True,
@@ -184,26 +199,38 @@ def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
             return 0
         records = [
             AccountabilityRecord(
-                case_id=t["case_id"], target_unit_id=t["owner_id"], origin=AccountabilityRecord.Origin.OVERDUE_TASK,
-                measure=AccountabilityRecord.Measure.WRITTEN_SELF_CRITICISM, key=f"task:{t['id']}:grace:{t['deadline']}",
+                case_id=t["case_id"],
+                target_unit_id=t["owner_id"],
+                origin=AccountabilityRecord.Origin.OVERDUE_TASK,
+                measure=AccountabilityRecord.Measure.WRITTEN_SELF_CRITICISM,
+                key=f"task:{t['id']}:grace:{t['deadline']}",
                 grounds=f"整改任务“{t['title']}”于{t['deadline']:%Y年%m月%d日}到期，逾期超过宽限期仍未完成",
             )
             for t in tasks
         ]
         AccountabilityRecord.objects.bulk_create(records, ignore_conflicts=True)
         created = {
-            r.key: r for r in AccountabilityRecord.objects.filter(key__in=[r.key for r in records]).only("id", "key", "case_id")
+            r.key: r
+            for r in AccountabilityRecord.objects.filter(key__in=[r.key for r in records]).only("id", "key", "case_id")
         }
         through = AccountabilityRecord.tasks.through
         through.objects.bulk_create(
-            [through(accountabilityrecord_id=created[r.key].id, rectificationtask_id=t["id"]) for r, t in zip(records, tasks, strict=True)],
+            [
+                through(accountabilityrecord_id=created[r.key].id, rectificationtask_id=t["id"])
+                for r, t in zip(records, tasks, strict=True)
+            ],
             ignore_conflicts=True,
         )
         TransitionLog.objects.bulk_create(
             [
                 TransitionLog(
-                    case_id=t["case_id"], subject="accountabilityrecord", subject_id=created[r.key].id, transition="propose",
-                    source="", target=AccountabilityRecord.State.PROPOSED, comment=r.grounds,
+                    case_id=t["case_id"],
+                    subject="accountabilityrecord",
+                    subject_id=created[r.key].id,
+                    transition="propose",
+                    source="",
+                    target=AccountabilityRecord.State.PROPOSED,
+                    comment=r.grounds,
                 )
                 for r, t in zip(records, tasks, strict=True)
             ]
@@ -236,7 +263,9 @@ def morning_digest(day: datetime.date | None = None) -> int:
                 per_user[user_id][k] += v
     rows = [
         Notification(
-            recipient_id=user_id, kind="digest", key=f"digest:{day}",
+            recipient_id=user_id,
+            kind="digest",
+            key=f"digest:{day}",
             title=_("%(day)s: %(ack)s case(s) to acknowledge, %(open)s open task(s), %(overdue)s overdue")
             % {"day": day, **c},
         )

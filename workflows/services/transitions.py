@@ -72,7 +72,8 @@ def perform(
             obj.save()
         except ConcurrentTransition as exc:
             raise ConcurrentChange(
-                _("this %(what)s was changed by someone else at the same moment; reload and try again") % _words(obj, name)
+                _("this %(what)s was changed by someone else at the same moment; reload and try again")
+                % _words(obj, name)
             ) from exc
         log = write_log(obj, name, source, getattr(obj, field), user=user, comment=comment)
         if after is not None:

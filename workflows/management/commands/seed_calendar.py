@@ -9,4 +9,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         years = install_calendar(CalendarYear, CalendarDay)
-        self.stdout.write(f"added {', '.join(map(str, years))}" if years else "the calendar already has every year the package knows")
+        self.stdout.write(
+            f"added {', '.join(map(str, years))}" if years else "the calendar already has every year the package knows"
+        )
