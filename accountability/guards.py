@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.guards import is_office, refusal
 
-LEADERSHIP_GROUP = "leadership"
+from pingan.roles import LEADERSHIP as LEADERSHIP_GROUP
 
 
 def is_leadership(record, user) -> bool:

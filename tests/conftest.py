@@ -56,8 +56,11 @@ def _defaults(request):
         request.getfixturevalue("transactional_db")
         from pingan.defaults import install_defaults
         from pingan.models import IndexPolicy, Indicator
+        from workflows.calendar_seed import install_calendar
+        from workflows.models import CalendarDay, CalendarYear
 
         install_defaults(Indicator, IndexPolicy)
+        install_calendar(CalendarYear, CalendarDay)
 
 
 @pytest.fixture

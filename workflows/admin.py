@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -76,7 +77,9 @@ class TransitionAdminMixin:
         return []
 
     def transition_view(self, request, object_id, name):
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
         back = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[obj.pk])
         if request.method != "POST" or name not in self.transition_services:
             return redirect(back)
@@ -90,6 +93,13 @@ class TransitionAdminMixin:
         else:
             self.message_user(request, _("Done: %(action)s") % {"action": action_label(name)}, messages.SUCCESS)
         return redirect(back)
+
+
+def sees_everything(user) -> bool:
+    """The office and leadership see every case; everyone else sees their own units' work."""
+    from pingan.roles import LEADERSHIP, SAFETY_OFFICE
+
+    return user.is_superuser or user.groups.filter(name__in=[SAFETY_OFFICE, LEADERSHIP]).exists()
 
 
 class LogInline(admin.TabularInline):
@@ -171,6 +181,12 @@ class CaseAdmin(TransitionAdminMixin, admin.ModelAdmin):
         "acknowledge": (case_services.case_acknowledge, "comment"),
         "file_analysis": (case_services.case_file_analysis, "report"),
     }
+
+    def get_queryset(self, request):
+        cases = super().get_queryset(request).select_related("town")
+        if sees_everything(request.user):
+            return cases
+        return cases.filter(owners__unit__members=request.user).distinct()
 
     def extra_actions(self, obj, user):
         actions = []
@@ -274,6 +290,12 @@ class RectificationTaskAdmin(TransitionAdminMixin, admin.ModelAdmin):
         "verify": (task_services.task_verify, "comment"),
         "send_back": (task_services.task_return, "reason"),
     }
+
+    def get_queryset(self, request):
+        tasks = super().get_queryset(request).select_related("owner", "case__town")
+        if sees_everything(request.user):
+            return tasks
+        return tasks.filter(owner__members=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields

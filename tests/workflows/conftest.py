@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import translation
 
+from pingan import roles
 from pingan.models import Baseline, City, Indicator, Unit
 from pingan.services.publication import publish_day
 from pingan.services.regions import import_regions
@@ -19,6 +21,13 @@ RED = {("一镇", "crime"): (20, 0), ("一镇", "traffic"): (20, 0)}
 ORANGE = {("一镇", "crime"): (20, 0)}
 BLUE: dict = {}
 DEATH = {("一镇", "fire"): (1, 1)}  # a fire death: red, driven by fire
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are asserted on their English source text; pages and the admin speak Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -42,17 +51,30 @@ def city(db, tmp_path) -> City:
     return city
 
 
+ROLE_OF_UNIT = {
+    "safety_office": roles.SAFETY_OFFICE,
+    "town_government": roles.TOWN,
+    "police_station": roles.POLICE,
+    "department": roles.DEPARTMENT,
+    "district_government": roles.TOWN,
+}
+
+
 def member(username: str, unit_name: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "pw")
-    Unit.objects.get(name=unit_name).members.add(user)
+    """A staff user in the unit and in its role's group."""
+    unit = Unit.objects.get(name=unit_name)
+    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
+    unit.members.add(user)
+    user.groups.add(Group.objects.get(name=ROLE_OF_UNIT[unit.kind]))
     return user
 
 
 @pytest.fixture
 def people(city):
     """The office, the town, its police station, the departments, the district, leadership, an outsider."""
-    leader = User.objects.create_user("leader", "leader@example.org", "pw")
-    leader.groups.add(Group.objects.get_or_create(name="leadership")[0])
+    roles.install_roles()
+    leader = User.objects.create_user("leader", "leader@example.org", "pw", is_staff=True)
+    leader.groups.add(Group.objects.get(name=roles.LEADERSHIP))
     return {
         "office": member("office", "测试市平安办"),
         "town": member("town", "一镇人民政府"),

@@ -209,14 +209,11 @@ def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
             for t in tasks
         ]
         AccountabilityRecord.objects.bulk_create(records, ignore_conflicts=True)
-        created = {
-            r.key: r
-            for r in AccountabilityRecord.objects.filter(key__in=[r.key for r in records]).only("id", "key", "case_id")
-        }
+        created = dict(AccountabilityRecord.objects.filter(key__in=[r.key for r in records]).values_list("key", "id"))
         through = AccountabilityRecord.tasks.through
         through.objects.bulk_create(
             [
-                through(accountabilityrecord_id=created[r.key].id, rectificationtask_id=t["id"])
+                through(accountabilityrecord_id=created[r.key], rectificationtask_id=t["id"])
                 for r, t in zip(records, tasks, strict=True)
             ],
             ignore_conflicts=True,
@@ -226,7 +223,7 @@ def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
                 TransitionLog(
                     case_id=t["case_id"],
                     subject="accountabilityrecord",
-                    subject_id=created[r.key].id,
+                    subject_id=created[r.key],
                     transition="propose",
                     source="",
                     target=AccountabilityRecord.State.PROPOSED,
