@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from workflows.guards import is_office, refusal
-
 from pingan.roles import LEADERSHIP as LEADERSHIP_GROUP
+from workflows.guards import is_office, refusal
 
 
 def is_leadership(record, user) -> bool:

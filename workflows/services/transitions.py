@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
@@ -124,7 +125,7 @@ def _state_refusal(obj, name: str, field: str, source: str) -> str:
         message += _(" (%(action)s by %(who)s at %(at)s)") % {
             "action": action_label(last.transition),
             "who": last.actor.get_username() if last.actor else _("the system"),
-            "at": f"{last.at:%Y-%m-%d %H:%M}",
+            "at": f"{timezone.localtime(last.at):%Y-%m-%d %H:%M}",
         }
     return message
 

@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 
-from pingan.demo import seed_demo
+from pingan.demo import CITY, seed_demo
+from pingan.models import City
+from workflows.demo import PASSWORD, create_people, walk_cases
 
 from ._base import DomainCommand
 
@@ -23,3 +25,12 @@ class Command(DomainCommand):
         if not User.objects.filter(username=DEMO_USER).exists():
             User.objects.create_superuser(DEMO_USER, "admin@example.org", DEMO_PASSWORD)
             self.stdout.write(f"demo superuser created: {DEMO_USER} / {DEMO_PASSWORD} (change it outside a demo)")
+        city = City.objects.get(name=CITY)
+        created = create_people(city)
+        if created:
+            self.stdout.write(
+                f"demo users (password {PASSWORD!r}): {', '.join(sorted(u for u in created if not u.startswith('unit')))} …"
+            )
+        stages = walk_cases(city, progress=self.stdout.write)
+        if stages:
+            self.stdout.write("demo cases by stage: " + ", ".join(f"{k}={v}" for k, v in sorted(stages.items())))
