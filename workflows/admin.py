@@ -307,8 +307,21 @@ class RectificationTaskAdmin(TransitionAdminMixin, admin.ModelAdmin):
         return False
 
 
+class ScopedToOwnWork:
+    """Everyone but the office and leadership sees only what concerns their own units."""
+
+    own_work_filter = ""  # a lookup from the model to the units whose members may see the row
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if sees_everything(request.user):
+            return rows
+        return rows.filter(**{self.own_work_filter: request.user}).distinct()
+
+
 @admin.register(ExtensionRequest)
-class ExtensionRequestAdmin(admin.ModelAdmin):
+class ExtensionRequestAdmin(ScopedToOwnWork, admin.ModelAdmin):
+    own_work_filter = "task__owner__members"
     list_display = ["task", "working_days", "state", "requested_by", "requested_at", "new_deadline"]
     list_filter = ["state"]
     readonly_fields = [f.name for f in ExtensionRequest._meta.fields]
@@ -338,14 +351,16 @@ class ExtensionRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransitionLog)
-class TransitionLogAdmin(ReadOnlyAdmin):
+class TransitionLogAdmin(ScopedToOwnWork, ReadOnlyAdmin):
+    own_work_filter = "case__owners__unit__members"
     list_display = ["at", "case", "subject", "subject_id", "transition", "source", "target", "actor", "comment"]
     list_filter = ["subject", "transition"]
     search_fields = ["case__town__name", "comment"]
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
+class NoticeAdmin(ScopedToOwnWork, ReadOnlyAdmin):
+    own_work_filter = "case__owners__unit__members"
     list_display = ["document_number", "kind", "case", "issued_at", "printable"]
     list_filter = ["kind", "year"]
     search_fields = ["case__town__name"]
@@ -360,6 +375,11 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "recipient", "kind", "title", "read_at", "delivered_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "title"]
+
+    def get_queryset(self, request):
+        """An inbox is its owner's alone, whoever else may administer."""
+        notifications = super().get_queryset(request)
+        return notifications if request.user.is_superuser else notifications.filter(recipient=request.user)
 
 
 @admin.register(CalendarYear)

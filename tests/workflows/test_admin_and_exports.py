@@ -83,3 +83,22 @@ def test_walking_a_case_from_mobilize_to_closed_in_the_admin(client, publish, pe
     assert Case.objects.get().stage == "closed"
     page = client.get(reverse("admin:workflows_case_change", args=[case.pk])).content.decode()
     assert "整改到位" in page  # the log inline
+
+
+def test_people_see_only_their_own_work_in_the_admin(client, publish, people):
+    publish(datetime.date(2026, 11, 2), {**RED, ("二街道", "crime"): (20, 0), ("二街道", "traffic"): (20, 0)})
+    mine, theirs = Case.objects.get(town__name="一镇"), Case.objects.get(town__name="二街道")
+
+    client.force_login(people["town"])
+    listing = client.get(reverse("admin:workflows_case_changelist")).content.decode()
+    assert reverse("admin:workflows_case_change", args=[mine.pk]) in listing
+    assert reverse("admin:workflows_case_change", args=[theirs.pk]) not in listing
+    assert (
+        client.get(reverse("admin:workflows_case_change", args=[theirs.pk])).status_code == 302
+    )  # not found: back to the list
+    inbox = client.get(reverse("admin:workflows_notification_changelist")).content.decode()
+    assert "二街道" not in inbox and "一镇" in inbox
+
+    client.force_login(people["office"])
+    listing = client.get(reverse("admin:workflows_case_changelist")).content.decode()
+    assert reverse("admin:workflows_case_change", args=[theirs.pk]) in listing
