@@ -35,6 +35,10 @@ app.conf.beat_schedule = {
         "task": "workflows.tasks.deadline_sweep",
         "schedule": crontab(minute=5),  # hourly
     },
+    "evaluate-ended-periods": {
+        "task": "accountability.tasks.evaluate_ended_periods",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),  # month, and quarter/year when they end
+    },
     "morning-digest": {
         "task": "workflows.tasks.morning_digest",
         "schedule": crontab(hour=8, minute=0),  # skipped on days off

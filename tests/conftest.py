@@ -54,6 +54,8 @@ def _defaults(request):
     marker = request.node.get_closest_marker("django_db")
     if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
         request.getfixturevalue("transactional_db")
+        from accountability.defaults import install_default_scheme
+        from accountability.models import EvaluationScheme
         from pingan.defaults import install_defaults
         from pingan.models import IndexPolicy, Indicator
         from workflows.calendar_seed import install_calendar
@@ -61,6 +63,7 @@ def _defaults(request):
 
         install_defaults(Indicator, IndexPolicy)
         install_calendar(CalendarYear, CalendarDay)
+        install_default_scheme(EvaluationScheme)
 
 
 @pytest.fixture

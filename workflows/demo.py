@@ -97,6 +97,7 @@ def walk_cases(city: City, progress: Callable[[str], None] = print) -> dict[str,
             progress(f"  {case}: stopped short of {target}: {exc}")
     _make_some_overdue(city)
     deadline_sweep()
+    _decide_some_accountability(city)
     counts: dict[str, int] = {}
     for stage in Case.objects.filter(town__district__city=city).values_list("stage", flat=True):
         counts[stage] = counts.get(stage, 0) + 1
@@ -162,3 +163,39 @@ def _make_some_overdue(city: City) -> None:
     ).order_by("id")[:2]
     for n, task in enumerate(owed):
         RectificationTask.objects.filter(pk=task.pk).update(deadline=today - datetime.timedelta(days=2 + 5 * n))
+
+
+def _decide_some_accountability(city: City) -> None:
+    """Leadership approves the escalation ladder's proposal, so evaluations show a deduction."""
+    from accountability.models import AccountabilityRecord
+    from accountability.services import record_approve
+
+    leader = get_user_model().objects.get(username=LEADER[0])
+    for record in AccountabilityRecord.objects.filter(
+        case__town__district__city=city, origin=AccountabilityRecord.Origin.ESCALATION, state="proposed"
+    ):
+        record_approve(record_id=record.pk, user=leader, comment="同意通报批评")
+
+
+def evaluate_last_month(city: City):
+    """A documented inspection finding in last month, then last month's evaluations (idempotent)."""
+    from accountability.evaluation_rules import Period
+    from accountability.models import ManualAdjustment
+    from accountability.services.evaluations import compute_evaluations
+
+    last = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    period = Period.parse(f"{last.year}-{last.month}")
+    unit = Unit.objects.filter(city=city, name="前山街道办事处").first()
+    if unit is not None:
+        ManualAdjustment.objects.get_or_create(
+            unit=unit,
+            date=last.replace(day=15),
+            defaults={
+                "points": -2,
+                "finding": "明察暗访：夜间重点路段巡逻缺位",
+                "evidence": f"{last:%m}月15日22时至24时暗访记录及视频（平安办存档）",
+                "author": get_user_model().objects.get(username="pinganban"),
+            },
+        )
+    compute_evaluations(period, city=city)
+    return period

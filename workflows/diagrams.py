@@ -19,7 +19,7 @@ def mermaid(model: type[models.Model], field_name: str) -> str:
 
 
 def state_machines_markdown() -> str:
-    from accountability.models import AccountabilityRecord
+    from accountability.models import AccountabilityRecord, Evaluation
 
     from .models import Case, RectificationTask
 
@@ -33,6 +33,7 @@ def state_machines_markdown() -> str:
         ("Case (预警处置案件)", Case, "stage"),
         ("RectificationTask (整改任务)", RectificationTask, "state"),
         ("AccountabilityRecord (问责)", AccountabilityRecord, "state"),
+        ("Evaluation (考评)", Evaluation, "state"),
     ):
         parts += ["", f"## {title}", "", "```mermaid", mermaid(model, field), "```"]
     return "\n".join(parts) + "\n"

@@ -29,6 +29,10 @@ ACTION_LABELS = {
     "approve": _("approve"),
     "execute": _("execute"),
     "dismiss": _("dismiss"),
+    # evaluation
+    "compute": _("compute"),
+    "submit_for_review": _("submit for review"),
+    "publish": _("publish"),
 }
 
 

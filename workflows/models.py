@@ -371,11 +371,13 @@ class ExtensionRequest(models.Model):
 class TransitionLog(models.Model):
     """Who moved what from where to where, when and why. Append-only."""
 
-    case = models.ForeignKey(Case, models.CASCADE, related_name="log", verbose_name=_("case"))
+    case = models.ForeignKey(Case, models.CASCADE, null=True, blank=True, related_name="log", verbose_name=_("case"))
     task = models.ForeignKey(
         RectificationTask, models.CASCADE, null=True, blank=True, related_name="log", verbose_name=_("task")
     )
-    subject = models.CharField(_("subject"), max_length=40, help_text=_("What moved: case, task, extension, record."))
+    subject = models.CharField(
+        _("subject"), max_length=40, help_text=_("What moved: case, task, extension, record, evaluation.")
+    )
     subject_id = models.PositiveBigIntegerField(_("subject id"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")

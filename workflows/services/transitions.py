@@ -100,13 +100,16 @@ def write_log(obj, name: str, source: str, target: str, *, user, comment: str = 
     )
 
 
-def _anchors(obj) -> tuple[Case, RectificationTask | None]:
+def _anchors(obj) -> tuple[Case | None, RectificationTask | None]:
+    """The case and task a log row is filed under (an evaluation has neither)."""
     if isinstance(obj, Case):
         return obj, None
     if isinstance(obj, RectificationTask):
         return obj.case, obj
     task = getattr(obj, "task", None)
-    return (task.case if task is not None else obj.case), task
+    if task is not None:
+        return task.case, task
+    return getattr(obj, "case", None), None
 
 
 def _last_log(obj, *, transition: str | None = None, actor=None) -> TransitionLog | None:

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 
 from pingan.demo import CITY, seed_demo
 from pingan.models import City
-from workflows.demo import PASSWORD, create_people, walk_cases
+from workflows.demo import PASSWORD, create_people, evaluate_last_month, walk_cases
 
 from ._base import DomainCommand
 
@@ -34,3 +34,5 @@ class Command(DomainCommand):
         stages = walk_cases(city, progress=self.stdout.write)
         if stages:
             self.stdout.write("demo cases by stage: " + ", ".join(f"{k}={v}" for k, v in sorted(stages.items())))
+        period = evaluate_last_month(city)
+        self.stdout.write(f"demo evaluations computed for {period.label}")

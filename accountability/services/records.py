@@ -14,8 +14,8 @@ from workflows.models import Case, RectificationTask
 from workflows.services.notifications import notify
 from workflows.services.transitions import Outcome, perform, write_log
 
-from .guards import LEADERSHIP_GROUP
-from .models import AccountabilityRecord
+from ..guards import LEADERSHIP_GROUP
+from ..models import AccountabilityRecord
 
 
 def leadership():
