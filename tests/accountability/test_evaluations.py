@@ -273,8 +273,5 @@ def test_leadership_opens_the_ranking_and_its_sources_in_the_admin(client, month
         reverse("admin:accountability_evaluation_change", args=[evaluation("一镇人民政府").pk])
     ).content.decode()
     assert "各项数据来源" in page and "2026-11-01" in page
-    assert (
     first_day = DailyIndex.objects.current().get(town__name="一镇", date=D(2026, 11, 1))
     assert reverse("admin:pingan_dailyindex_change", args=[first_day.pk]) in page  # each day links to its index
-        in page
-    )
