@@ -393,6 +393,9 @@ class Publication(models.Model):
     baselines = models.JSONField(_("baselines used"))
     published_at = models.DateTimeField(_("published at"))
     rows_written = models.PositiveIntegerField(_("rows written"))
+    digest = models.CharField(
+        _("digest"), max_length=64, blank=True, help_text=_("Fingerprint of the whole day as published.")
+    )
 
     class Meta:
         verbose_name = _("publication")

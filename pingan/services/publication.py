@@ -7,11 +7,13 @@ with one query, the rules run in Python over plain values, and changed rows are 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import scoring
@@ -231,15 +233,26 @@ def _score(scope, district_id, town_id, population, observed, baselines, rules: 
     return _Scored(scope, district_id, town_id, population, score, level.value, items)
 
 
+def day_digest(rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> str:
+    """A fingerprint of everything a publication puts out for a city-day."""
+    digest = hashlib.sha256(repr((policy.id, sorted(baselines.items()))).encode())
+    for r in sorted(rows, key=lambda r: r.key):
+        digest.update(repr((r.key, r.population, str(r.score), r.level, r.items)).encode())
+    return digest.hexdigest()
+
+
 def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> CityDay:
     outcome = CityDay(city=city, day=day, publication=None)
     outcome.towns = sum(1 for r in rows if r.scope == TOWN)
     outcome.districts = len(rows) - outcome.towns
     outcome.levels = Counter(r.level for r in rows if r.scope == TOWN)
+    digest = day_digest(rows, policy, baselines)
     with transaction.atomic():
         # One publisher per city-day at a time; the second waits and then finds nothing to change.
         City.objects.select_for_update().filter(pk=city.pk).first()
         latest = Publication.objects.filter(city=city, date=day).order_by("-revision").first()
+        if latest is not None and latest.digest == digest:
+            return outcome  # exactly what is published already: no need to read it back
         same_inputs = latest is not None and latest.baselines == baselines and latest.policy_id == policy.id
         current = {}
         for row_id, scope, town_id, district_id, revision, population, score, level, items in (
@@ -258,6 +271,7 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
             if not same_inputs or r.key not in current or current[r.key][2] != (r.population, r.score, r.level, r.items)
         ]
         if not changed:
+            Publication.objects.filter(pk=latest.pk).update(digest=digest)
             return outcome
         publication = Publication.objects.create(
             city=city,
@@ -267,6 +281,7 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
             baselines=baselines,
             published_at=timezone.now(),
             rows_written=len(changed),
+            digest=digest,
         )
         superseded = [current[r.key][0] for r in changed if r.key in current]
         if len(superseded) == len(current):
@@ -274,30 +289,80 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
         else:
             for start in range(0, len(superseded), 500):
                 DailyIndex.objects.filter(id__in=superseded[start : start + 500]).update(is_current=False)
-        DailyIndex.objects.bulk_create(
-            [
-                DailyIndex(
-                    scope=r.scope,
-                    district_id=r.district_id,
-                    town_id=r.town_id,
-                    date=day,
-                    revision=(current[r.key][1] + 1) if r.key in current else 1,
-                    is_current=True,
-                    publication=publication,
-                    policy=policy,
-                    population=r.population,
-                    score=r.score,
-                    level=r.level,
-                    items=r.items,
-                )
-                for r in changed
-            ],
-            batch_size=2000,
+        _insert(
+            [(r, (current[r.key][1] + 1) if r.key in current else 1) for r in changed],
+            day,
+            publication,
         )
     outcome.publication = publication
     outcome.rows_written = len(changed)
     logger.debug("published %s %s: revision %s, %s row(s)", city, day, publication.revision, len(changed))
     return outcome
+
+
+COPY_COLUMNS = (
+    "scope",
+    "district_id",
+    "town_id",
+    "date",
+    "revision",
+    "is_current",
+    "publication_id",
+    "policy_id",
+    "population",
+    "score",
+    "level",
+    "items",
+)
+
+
+def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Publication) -> None:
+    """Write new index rows: COPY on PostgreSQL (several times faster than INSERT for a national day),
+    bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        fixed = {
+            "date": day.isoformat(),
+            "is_current": "t",
+            "publication_id": publication.pk,
+            "policy_id": publication.policy_id,
+        }
+        sql = f"COPY {DailyIndex._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for r, revision in rows:
+                values = {
+                    **fixed,
+                    "scope": r.scope,
+                    "district_id": r.district_id,
+                    "town_id": r.town_id,
+                    "revision": revision,
+                    "population": r.population,
+                    "score": r.score,
+                    "level": r.level,
+                    # COPY's text format: a backslash is written twice (JSON never holds a raw tab or newline)
+                    "items": json.dumps(r.items, ensure_ascii=False).replace("\\", "\\\\"),
+                }
+                copy.write("\t".join("\\N" if values[c] is None else str(values[c]) for c in COPY_COLUMNS) + "\n")
+        return
+    DailyIndex.objects.bulk_create(
+        [
+            DailyIndex(
+                scope=r.scope,
+                district_id=r.district_id,
+                town_id=r.town_id,
+                date=day,
+                revision=revision,
+                is_current=True,
+                publication=publication,
+                policy_id=publication.policy_id,
+                population=r.population,
+                score=r.score,
+                level=r.level,
+                items=r.items,
+            )
+            for r, revision in rows
+        ],
+        batch_size=2000,
+    )
 
 
 def publish_range(first: datetime.date, last: datetime.date, *, cities: list[City] | None = None):

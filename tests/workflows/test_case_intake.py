@@ -124,3 +124,28 @@ def test_a_closed_case_lets_the_next_red_day_open_a_new_one(publish):
     Case.objects.filter(pk=Case.objects.get().pk).update(stage="closed")
     publish(DAY + datetime.timedelta(days=1), RED)
     assert Case.objects.filter(town=Town.objects.get(name="一镇")).count() == 2
+
+
+def test_opening_cases_costs_the_same_queries_for_one_town_or_many(publish, people, city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflows.services.intake import open_cases_for_day
+
+    both = {**RED, ("二街道", "crime"): (20, 0), ("二街道", "traffic"): (20, 0)}
+    later = DAY + datetime.timedelta(days=2)  # not the next day: no red streak, no escalation
+    publish(DAY, RED)
+    publish(later, both)
+    Notification.objects.all().delete()
+    TransitionLog.objects.all().delete()
+    CaseDay.objects.all().delete()
+    Case.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as one:
+        assert open_cases_for_day(city, DAY) == 1
+    Case.objects.update(stage="closed")
+    with CaptureQueriesContext(connection) as two:
+        assert open_cases_for_day(city, later) == 2
+
+    assert Case.objects.filter(stage="mobilize").count() == 2
+    assert len(two.captured_queries) == len(one.captured_queries)

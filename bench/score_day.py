@@ -1,0 +1,619 @@
+#!/usr/bin/env python
+"""Benchmark: publishing one day's index at national scale, set-based engine vs. a per-town ORM loop.
+
+Run from the project root:
+
+    .venv/bin/python bench/score_day.py [--quick] [--towns N] [--naive-sample N] [--profile]
+
+It never touches the developer's data. With DATABASE_URL unset (or pointing at SQLite) it works on a
+temporary SQLite file; with DATABASE_URL pointing at PostgreSQL it creates a separate database
+`pingan_bench` on that server, and drops it at the end. Nothing else leaves the run either: var/ is a
+temporary folder, mail stays in memory and the Celery broker is in memory.
+
+The synthetic data set: one city of 41,600 towns (2,000 with --quick) in districts of 15 towns, one
+population record per town (effective 2020-01-01), a manual baseline per indicator for the year,
+a submission per indicator and day, and Poisson daily counts from a fixed seed (only non-zero rows are
+stored, as the import does; a few events carry deaths).
+
+What it measures, in one run:
+
+a. `publish_day(day)` on a day not yet published: wall seconds and SQL queries (counted with an
+   execute wrapper: CaptureQueriesContext keeps at most 9,000), with the time split by step (loading
+   inputs, scoring, storing with its bulk insert and commit, and the case intake publish_day chains
+   after storing when the workflows app has it); then the peak of Python allocations (tracemalloc) of
+   the same call on another fresh day, measured apart so that tracemalloc's overhead does not distort
+   the timing.
+b. `publish_day(day)` again on the same day: idempotent, it must write 0 rows.
+c. A naive per-town ORM loop over the same inputs (population, counts and baseline queried per town,
+   one INSERT per town, all inside one transaction: its best case). Town rows only; the engine also
+   writes the district rows. It runs on a sample of towns and is extrapolated linearly; its levels,
+   scores and items must equal the engine's for every sampled town.
+
+Targets: the engine publishes 41,600 towns in under 3 s on PostgreSQL, and at least 20x faster than
+the per-town loop. Both are checked with and without the case intake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import datetime
+import gc
+import io
+import math
+import os
+import platform
+import pstats
+import random
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FULL_TOWNS = 41_600
+QUICK_TOWNS = 2_000
+TOWNS_PER_DISTRICT = 15
+SEED = 20250303
+BENCH_DATABASE = "pingan_bench"
+
+YEAR = 2025
+ENGINE_DAY = datetime.date(YEAR, 3, 3)  # timed, then re-run
+MEMORY_DAY = datetime.date(YEAR, 3, 4)  # tracemalloc
+PROFILE_DAY = datetime.date(YEAR, 3, 5)  # cProfile (--profile only)
+NAIVE_DAY = datetime.date(YEAR, 3, 31)  # the naive loop writes its rows here, computed from ENGINE_DAY's inputs
+POPULATION_DATE = datetime.date(2020, 1, 1)
+
+# Events per 10,000 residents per day (also the manual baselines), and the share of events with a death.
+RATES = {"crime": Decimal("0.25"), "fire": Decimal("0.018"), "traffic": Decimal("0.05")}
+DEATH_SHARE = {"crime": 0.0, "fire": 0.01, "traffic": 0.004}
+MEDIAN_POPULATION = 25_000  # log-normal, sigma 0.8: mean ≈ 34,000, about China's 1.4 billion over 41,600 towns
+
+
+# --- the throwaway database -------------------------------------------------------------------------
+
+
+class ThrowawayDatabase:
+    """Points DATABASE_URL at a fresh database before Django starts, and removes it afterwards."""
+
+    def __init__(self) -> None:
+        self.given = os.environ.get("DATABASE_URL", "")
+        self.scheme = urlsplit(self.given).scheme if self.given else "sqlite"
+        self.folder = ""
+        self.created = False
+
+    def __enter__(self) -> ThrowawayDatabase:
+        self.folder = tempfile.mkdtemp(prefix="pingan-bench-")  # also holds the run's var/ (broker, mail)
+        if self.scheme.startswith("sqlite"):
+            os.environ["DATABASE_URL"] = f"sqlite:///{self.folder}/bench.sqlite3"
+        elif self.scheme in ("postgres", "postgresql", "pgsql"):
+            self._create_postgres()
+        else:
+            raise SystemExit(f"DATABASE_URL must be unset, SQLite or PostgreSQL, not {self.scheme!r}")
+        return self
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.given, autocommit=True)
+
+    def _create_postgres(self) -> None:
+        from psycopg import sql
+
+        with self._admin() as admin:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
+            if exists:
+                raise SystemExit(
+                    f"database {BENCH_DATABASE!r} already exists on that server (left by an interrupted run?); "
+                    f"drop it first: dropdb {BENCH_DATABASE}"
+                )
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
+        self.created = True
+        parts = urlsplit(self.given)
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+
+    def __exit__(self, *exc) -> None:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.created:
+            from psycopg import sql
+
+            with self._admin() as admin:
+                force = " WITH (FORCE)" if admin.info.server_version >= 130000 else ""
+                admin.execute(sql.SQL("DROP DATABASE {}" + force).format(sql.Identifier(BENCH_DATABASE)))
+        os.environ["DATABASE_URL"] = self.given
+        if not self.given:
+            del os.environ["DATABASE_URL"]
+
+
+def setup_django(scratch: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
+    # Nothing leaves the run: files under the scratch folder, mail kept in memory, no real broker.
+    os.environ["PINGAN_VAR_DIR"] = scratch
+    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["DJANGO_DEBUG"] = "0"  # measure what production runs: no query log kept by DEBUG
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def database_label() -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        v = connection.pg_version
+        return f"PostgreSQL {v // 10000}.{v % 10000}"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    return connection.vendor
+
+
+# --- the synthetic data set ---------------------------------------------------------------------------
+
+
+@dataclass
+class DataSet:
+    city: object
+    towns: int
+    districts: int
+    counts_per_day: dict[datetime.date, int]
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def build_dataset(n_towns: int, days: list[datetime.date], seed: int) -> DataSet:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from pingan.models import Baseline, City, DailyCount, District, Indicator, Population, Submission, Town
+
+    rng = random.Random(seed)
+    indicators = {i.code: i for i in Indicator.objects.filter(code__in=RATES)}
+    assert set(indicators) == set(RATES), "migration 0002 should have created crime, fire and traffic"
+    n_districts = math.ceil(n_towns / TOWNS_PER_DISTRICT)
+    batch = 2000
+    with transaction.atomic():
+        city = City.objects.create(name="基准市")
+        District.objects.bulk_create(
+            [District(city=city, name=f"第{d:04d}区") for d in range(n_districts)], batch_size=batch
+        )
+        district_ids = dict(District.objects.filter(city=city).values_list("name", "id"))
+        Town.objects.bulk_create(
+            [
+                Town(
+                    district_id=district_ids[f"第{i // TOWNS_PER_DISTRICT:04d}区"],
+                    name=f"第{i:05d}镇",
+                    code=f"{i:012d}",
+                )
+                for i in range(n_towns)
+            ],
+            batch_size=batch,
+        )
+        town_ids = dict(Town.objects.filter(district__city=city).values_list("code", "id"))
+        populations = {
+            town_ids[f"{i:012d}"]: min(800_000, max(800, int(rng.lognormvariate(math.log(MEDIAN_POPULATION), 0.8))))
+            for i in range(n_towns)
+        }
+        Population.objects.bulk_create(
+            [Population(town_id=t, effective_from=POPULATION_DATE, population=p) for t, p in populations.items()],
+            batch_size=batch,
+        )
+        Baseline.objects.bulk_create(
+            [
+                Baseline(city=city, indicator=indicators[code], year=YEAR, source="manual", manual_rate=rate)
+                for code, rate in RATES.items()
+            ]
+        )
+        now = timezone.now()
+        Submission.objects.bulk_create(
+            [
+                Submission(city=city, date=day, indicator=indicator, source="bench", submitted_at=now)
+                for day in days
+                for indicator in indicators.values()
+            ]
+        )
+        counts_per_day = {}
+        for day in days:
+            rows = []
+            for town_id, population in populations.items():
+                for code, indicator in indicators.items():
+                    count = poisson(rng, population / 10_000 * float(RATES[code]))
+                    if count:
+                        deaths = sum(1 for _ in range(count) if rng.random() < DEATH_SHARE[code])
+                        rows.append(
+                            DailyCount(town_id=town_id, date=day, indicator=indicator, count=count, deaths=deaths)
+                        )
+            DailyCount.objects.bulk_create(rows, batch_size=batch)
+            counts_per_day[day] = len(rows)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # what autovacuum would soon do after a bulk load
+    return DataSet(city=city, towns=n_towns, districts=n_districts, counts_per_day=counts_per_day)
+
+
+# --- the engine -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EngineRun:
+    seconds: float
+    queries: int
+    sql_seconds: float
+    rows_written: int
+    levels: Counter
+    steps: dict[str, float] = field(default_factory=dict)
+    intake_queries: int = 0
+
+
+class QueryCounter:
+    """Counts and times every SQL statement (an execute wrapper). Unlike CaptureQueriesContext it has no cap:
+    that one reads Django's queries_log, which keeps only the last 9,000 queries."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+INTAKE = "case intake"
+
+
+@contextlib.contextmanager
+def step_timer(counter: QueryCounter):
+    """Time publish_day's steps by wrapping them (a handful of extra calls: no measurable overhead).
+
+    Steps: loading the inputs, scoring, storing (and, within it, the bulk insert and the commit), and the
+    case intake that publish_day chains after storing when the workflows app provides it."""
+    from django.db import connection
+
+    from pingan.models import DailyIndex
+    from pingan.services import publication
+
+    steps: Counter = Counter()
+    storing = False
+
+    def timed(name, function, *, while_storing=False):
+        def wrapper(*args, **kwargs):
+            if while_storing and not storing:
+                return function(*args, **kwargs)
+            start, queries = time.perf_counter(), counter.count
+            try:
+                return function(*args, **kwargs)
+            finally:
+                steps[name] += time.perf_counter() - start
+                steps[f"{name} queries"] += counter.count - queries
+
+        return wrapper
+
+    def store(*args, **kwargs):
+        nonlocal storing
+        storing = True
+        try:
+            return original_store(*args, **kwargs)
+        finally:
+            storing = False
+
+    inputs, original_store = publication._DayInputs, publication._store
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(inputs, "load", staticmethod(timed("load inputs", inputs.load))))
+        patches.enter_context(mock.patch.object(inputs, "score_city", timed("score", inputs.score_city)))
+        patches.enter_context(mock.patch.object(publication, "_store", timed("store", store)))
+        bulk_create = timed("bulk_create", DailyIndex.objects.bulk_create, while_storing=True)
+        patches.enter_context(mock.patch.object(DailyIndex.objects, "bulk_create", bulk_create))
+        patches.enter_context(
+            mock.patch.object(connection, "_commit", timed("commit", connection._commit, while_storing=True))
+        )
+        try:
+            from workflows.services import intake
+        except ImportError:
+            pass
+        else:
+            opener = timed(INTAKE, intake.open_cases_for_day)
+            patches.enter_context(mock.patch.object(intake, "open_cases_for_day", opener))
+        yield steps
+
+
+def run_engine(day: datetime.date) -> EngineRun:
+    from django.db import connection
+
+    from pingan.services.publication import publish_day
+
+    counter = QueryCounter()
+    gc.collect()
+    with connection.execute_wrapper(counter), step_timer(counter) as steps:
+        start = time.perf_counter()
+        report = publish_day(day)
+        seconds = time.perf_counter() - start
+    report.raise_for_problems()
+    (city_day,) = report.published
+    return EngineRun(
+        seconds=seconds,
+        queries=counter.count,
+        sql_seconds=counter.seconds,
+        rows_written=city_day.rows_written,
+        levels=city_day.levels,
+        steps={k: v for k, v in steps.items() if not k.endswith(" queries")},
+        intake_queries=steps.get(f"{INTAKE} queries", 0),
+    )
+
+
+def engine_peak_memory(day: datetime.date) -> float:
+    """Peak of Python allocations (tracemalloc) during publish_day, in MiB."""
+    from pingan.services.publication import publish_day
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        publish_day(day).raise_for_problems()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def profile_engine(day: datetime.date, top: int = 30) -> str:
+    from pingan.services.publication import publish_day
+
+    gc.collect()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    publish_day(day).raise_for_problems()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+# --- the naive loop ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class NaiveRun:
+    towns: int
+    seconds: float
+    queries: int
+    rows: dict[int, tuple]  # town id → (population, score, level, items)
+
+
+def run_naive(city, day: datetime.date, write_day: datetime.date, sample: int) -> NaiveRun:
+    """Score `day` town by town with the ORM, writing the rows to `write_day`."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from pingan import scoring
+    from pingan.models import Baseline, DailyCount, DailyIndex, IndexPolicy, Indicator, Population, Publication, Town
+
+    policy = IndexPolicy.objects.in_force(city, day)
+    rules = policy.rules()
+    indicators = [Indicator.objects.get(code=code) for code in rules.weights]
+    publication = Publication.objects.create(
+        city=city, date=write_day, revision=1, policy=policy, baselines={}, published_at=timezone.now(), rows_written=0
+    )
+    rows = {}
+    counter = QueryCounter()
+    gc.collect()
+    with connection.execute_wrapper(counter), transaction.atomic():
+        start = time.perf_counter()
+        for town in Town.objects.filter(district__city=city).order_by("id")[:sample]:
+            record = Population.objects.filter(town=town, effective_from__lte=day).order_by("-effective_from").first()
+            grades, items = {}, {}
+            for indicator in indicators:
+                daily = DailyCount.objects.filter(town=town, date=day, indicator=indicator).first()
+                count, deaths = (daily.count, daily.deaths) if daily else (0, 0)
+                baseline = Baseline.objects.get(city=city, indicator=indicator, year=day.year)
+                grade = scoring.grade(count, deaths, record.population, baseline.rate, rules)
+                grades[indicator.code] = grade
+                items[indicator.code] = {
+                    "count": count,
+                    "deaths": deaths,
+                    "grade": grade.value,
+                    "points": rules.grade_points[grade],
+                }
+            score, level = rules.score_and_level(grades)
+            DailyIndex.objects.create(
+                scope=DailyIndex.Scope.TOWN,
+                district_id=town.district_id,
+                town=town,
+                date=write_day,
+                revision=1,
+                is_current=True,
+                publication=publication,
+                policy=policy,
+                population=record.population,
+                score=score,
+                level=level.value,
+                items=items,
+            )
+            rows[town.id] = (record.population, score, level.value, items)
+        seconds = time.perf_counter() - start
+    return NaiveRun(towns=len(rows), seconds=seconds, queries=counter.count, rows=rows)
+
+
+def assert_same_as_engine(naive: NaiveRun, day: datetime.date) -> None:
+    from pingan.models import DailyIndex
+
+    engine = {
+        town_id: (population, score, level, items)
+        for town_id, population, score, level, items in DailyIndex.objects.current()
+        .towns()
+        .filter(date=day)
+        .values_list("town_id", "population", "score", "level", "items")
+    }
+    differing = [t for t, row in naive.rows.items() if engine.get(t) != row]
+    assert not differing, f"{len(differing)} town(s) differ between the naive loop and the engine, e.g. {differing[:5]}"
+    levels_differ = [t for t, row in naive.rows.items() if engine[t][2] != row[2]]
+    assert not levels_differ
+
+
+# --- reporting ---------------------------------------------------------------------------------------------
+
+
+def step_rows(run: EngineRun) -> list[tuple[str, str]]:
+    """Where a publish_day call's time went. The store step without its insert and commit is reading the
+    published rows, comparing them and building the new ones."""
+    steps = run.steps
+    written = steps.get("bulk_create", 0) + steps.get("commit", 0)
+    rows = [
+        ("  load inputs", f"{steps.get('load inputs', 0):.2f}"),
+        ("  score", f"{steps.get('score', 0):.2f}"),
+        ("  store: read published rows, compare, build", f"{steps.get('store', 0) - written:.2f}"),
+    ]
+    if "bulk_create" in steps:
+        rows += [
+            ("  store: bulk_create", f"{steps['bulk_create']:.2f}"),
+            ("  store: commit (deferred FK checks)", f"{steps.get('commit', 0):.2f}"),
+        ]
+    if INTAKE in steps:
+        rows.append(("  case intake (workflows: open_cases_for_day)", f"{steps[INTAKE]:.2f}"))
+    rest = run.seconds - sum(steps.get(step, 0) for step in ("load inputs", "score", "store", INTAKE))
+    rows.append(("  rest", f"{rest:.2f}"))
+    return rows + [("  (time inside cursor.execute)", f"{run.sql_seconds:.2f}")]
+
+
+def publication_seconds(run: EngineRun) -> float:
+    """The engine's time without the case intake: what the targets were set for."""
+    return run.seconds - run.steps.get(INTAKE, 0)
+
+
+def queries(run: EngineRun) -> str:
+    return f"{run.queries:,}" + (f" ({run.intake_queries:,} in case intake)" if INTAKE in run.steps else "")
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    vwidth = max(len(v) for _, v in rows)
+    lines = [f"| {'measure':<{width}} | {'value':>{vwidth}} |", f"|{'-' * (width + 2)}|{'-' * (vwidth + 1)}:|"]
+    lines += [f"| {k:<{width}} | {v:>{vwidth}} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--towns", type=int, default=FULL_TOWNS, help=f"number of towns (default {FULL_TOWNS:,})")
+    size.add_argument("--quick", action="store_const", dest="towns", const=QUICK_TOWNS, help=f"{QUICK_TOWNS:,} towns")
+    parser.add_argument("--naive-sample", type=int, default=2000, help="towns the naive loop runs on (default 2,000)")
+    parser.add_argument("--profile", action="store_true", help="also cProfile publish_day on a fresh day")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    if args.towns < 1 or args.naive_sample < 1:
+        parser.error("--towns and --naive-sample must be positive")
+
+    def say(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    with ThrowawayDatabase() as database:
+        setup_django(database.folder)
+        label = database_label()
+        say(f"{label}: fresh database ready ({BENCH_DATABASE if database.created else 'temporary file'})")
+
+        days = [ENGINE_DAY, MEMORY_DAY] + ([PROFILE_DAY] if args.profile else [])
+        start = time.perf_counter()
+        data = build_dataset(args.towns, days, args.seed)
+        say(
+            f"built {data.towns:,} towns in {data.districts:,} districts, "
+            f"{data.counts_per_day[ENGINE_DAY]:,} daily-count rows a day, in {time.perf_counter() - start:.1f} s"
+        )
+
+        first = run_engine(ENGINE_DAY)
+        assert first.rows_written == data.towns + data.districts, first.rows_written
+        say(f"engine: {first.seconds:.2f} s, {first.queries} queries, {first.rows_written:,} rows")
+        again = run_engine(ENGINE_DAY)
+        assert again.rows_written == 0, f"the re-run wrote {again.rows_written} rows"
+        say(f"engine re-run: {again.seconds:.2f} s, {again.queries} queries, 0 rows")
+        peak = engine_peak_memory(MEMORY_DAY)
+        say(f"engine peak Python memory (tracemalloc): {peak:.1f} MiB")
+        if args.profile:
+            say("cProfile of publish_day on a fresh day:")
+            print(profile_engine(PROFILE_DAY), flush=True)
+
+        sample = min(args.naive_sample, data.towns)
+        naive = run_naive(data.city, ENGINE_DAY, NAIVE_DAY, sample)
+        assert_same_as_engine(naive, ENGINE_DAY)
+        say(f"naive loop: {naive.towns:,} towns in {naive.seconds:.2f} s, {naive.queries:,} queries; same levels")
+
+        scale = data.towns / naive.towns
+        naive_all = naive.seconds * scale
+        extrapolated = naive.towns < data.towns
+        how = f"extrapolated ×{scale:.1f} from {naive.towns:,} towns" if extrapolated else "all measured"
+        levels = ", ".join(f"{level} {first.levels[level]:,}" for level in ("blue", "yellow", "orange", "red"))
+        engine = publication_seconds(first)
+        with_intake = INTAKE in first.steps
+        rows = [
+            ("towns (districts)", f"{data.towns:,} ({data.districts:,})"),
+            ("database", label),
+            ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+            ("town levels", levels),
+            ("engine: seconds", f"{first.seconds:.2f}"),
+            *step_rows(first),
+            ("engine: queries", queries(first)),
+            ("engine: rows written", f"{first.rows_written:,}"),
+            ("engine: peak memory, MiB (tracemalloc)", f"{peak:.1f}"),
+            ("re-run: seconds", f"{again.seconds:.2f}"),
+            *step_rows(again),
+            ("re-run: queries", queries(again)),
+            ("re-run: rows written", f"{again.rows_written}"),
+            (f"naive: seconds for {naive.towns:,} towns (measured)", f"{naive.seconds:.2f}"),
+            (f"naive: queries for {naive.towns:,} towns", f"{naive.queries:,}"),
+            (f"naive: seconds for {data.towns:,} towns ({how})", f"{naive_all:.1f}"),
+            ("ratio naive / engine", f"{naive_all / first.seconds:.1f}x"),
+        ]
+        if with_intake:
+            rows.append(("ratio naive / engine without case intake", f"{naive_all / engine:.1f}x"))
+        print()
+        print(table(rows))
+        print()
+        print("Naive loop: town rows only (no district rows, no case intake), in one transaction; levels, scores")
+        print(f"and items equal the engine's for all {naive.towns:,} sampled towns.")
+        if with_intake:
+            print("publish_day also opens the cases of red and orange towns (workflows); the data set has no units,")
+            print("so the case intake notifies nobody: its figures are a lower bound.")
+
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+
+        if database.created:
+            print(f"Target under 3 s on PostgreSQL for {data.towns:,} towns: {verdict(first.seconds < 3)}", end="")
+            print(f" (without case intake: {verdict(engine < 3)})." if with_intake else ".")
+        print(f"Target at least 20x faster than the per-town loop: {verdict(naive_all / first.seconds >= 20)}", end="")
+        print(f" (without case intake: {verdict(naive_all / engine >= 20)})." if with_intake else ".")
+    say("throwaway database removed")
+
+
+if __name__ == "__main__":
+    main()
