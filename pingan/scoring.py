@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from fractions import Fraction
 
 PER_RESIDENTS = 10_000  # rates are events per 10,000 residents per day
@@ -105,9 +106,14 @@ class Rules:
             very_poor_forces_red=very_poor_forces_red,
         )
 
+    @cached_property
+    def quiet_item(self) -> dict:
+        """The stored item of an indicator with no event (shared: treat as read-only)."""
+        return {"count": 0, "deaths": 0, "grade": Grade.EXCELLENT.value, "points": self.grade_points[Grade.EXCELLENT]}
+
     def score_and_level(self, grades: Mapping[str, Grade]) -> tuple[Decimal, Level]:
         """Score and level for a town's grades; memoised, since there are only 4**n grade tuples."""
-        key = tuple(sorted(grades.items()))
+        key = tuple(grades.items())
         cached = self._scores.get(key)
         if cached is None:
             exact = town_score(grades, self)

@@ -15,8 +15,13 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="pingan.tasks.publish_day")
 def publish_day_task(day: str) -> dict:
-    """Compute and publish one day (ISO date) for every city; safe to run twice."""
-    report = publish_day(datetime.date.fromisoformat(day))
+    """Compute and publish one day (ISO date) for every city, then have each city's cases opened by
+    a follow-up job; safe to run twice."""
+    from workflows.tasks import open_cases
+
+    report = publish_day(datetime.date.fromisoformat(day), open_cases=False)
+    for outcome in report.published:
+        open_cases.delay(outcome.city.id, day)
     for city, problems in report.problems.items():
         for problem in problems:
             logger.error("index of %s for %s not published: %s", day, city, problem)

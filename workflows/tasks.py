@@ -6,8 +6,17 @@ import datetime
 
 from celery import shared_task
 
+from pingan.models import City
+
+from .services.intake import open_cases_for_day
 from .services.notifications import deliver_pending
 from .services.sweep import deadline_sweep, morning_digest
+
+
+@shared_task(name="workflows.tasks.open_cases", acks_late=True)
+def open_cases(city_id: int, day: str) -> int:
+    """Open or escalate the cases of a published city-day (after the morning publication)."""
+    return open_cases_for_day(City.objects.get(pk=city_id), datetime.date.fromisoformat(day))
 
 
 @shared_task(name="workflows.tasks.deadline_sweep")

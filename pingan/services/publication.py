@@ -73,18 +73,20 @@ class _Scored:
     score: object
     level: str
     items: dict
+    observed: tuple  # (count, deaths) per indicator, in the policy's order: what the row was computed from
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.scope, self.town_id if self.scope == TOWN else self.district_id)
 
 
-def publish_day(day: datetime.date, *, cities: list[City] | None = None) -> DayReport:
+def publish_day(day: datetime.date, *, cities: list[City] | None = None, open_cases: bool = True) -> DayReport:
     """Compute and publish `day` for the given cities (default: all). Idempotent.
 
     A city whose day cannot be scored is reported with everything that is missing; the others
     are published. Rows that come out as already published are left untouched; changed rows get
-    a new revision and the earlier one is kept.
+    a new revision and the earlier one is kept. Then red and orange towns open or escalate their
+    cases — here, or (open_cases=False) in a follow-up job the caller enqueues.
     """
     report = DayReport(day)
     cities = list(cities) if cities is not None else list(City.objects.all())
@@ -99,10 +101,11 @@ def publish_day(day: datetime.date, *, cities: list[City] | None = None) -> DayR
             report.problems[city.name] = problems
             continue
         report.published.append(_store(city, day, rows, inputs.policy[city.id], inputs.baseline_snapshot(city)))
-        # The next stage of the chain: red and orange towns open (or escalate) their cases.
-        from workflows.services.intake import open_cases_for_day
+        if open_cases:
+            # The next stage of the chain: red and orange towns open (or escalate) their cases.
+            from workflows.services.intake import open_cases_for_day
 
-        open_cases_for_day(city, day)
+            open_cases_for_day(city, day)
     return report
 
 
@@ -204,41 +207,40 @@ class _DayInputs:
 
         baselines = [(i.code, i.id, self.baselines[(city.id, i.id)].rate) for i in indicators]
         rows: list[_Scored] = []
-        district_sums: dict[int, dict] = {}
+        district_sums: dict[int, list] = {}
+        nothing = (0, 0)
         for town_id, district_id, _ in towns:
             population = self.population[town_id]
-            sums = district_sums.setdefault(district_id, {"population": 0, "counts": Counter(), "deaths": Counter()})
-            sums["population"] += population
-            observed = {}
-            for code, indicator_id, _rate in baselines:
-                count, deaths = self.counts.get((town_id, indicator_id), (0, 0))
-                observed[code] = (count, deaths)
-                sums["counts"][code] += count
-                sums["deaths"][code] += deaths
+            observed = tuple(self.counts.get((town_id, indicator_id), nothing) for _, indicator_id, _ in baselines)
+            sums = district_sums.setdefault(district_id, [0, [nothing] * len(baselines)])
+            sums[0] += population
+            sums[1] = [(c + oc, d + od) for (c, d), (oc, od) in zip(sums[1], observed, strict=True)]
             rows.append(_score(TOWN, district_id, town_id, population, observed, baselines, rules))
-        for district_id, sums in district_sums.items():
-            observed = {code: (sums["counts"][code], sums["deaths"][code]) for code, _, _ in baselines}
-            rows.append(_score(DISTRICT, district_id, None, sums["population"], observed, baselines, rules))
+        for district_id, (population, observed) in district_sums.items():
+            rows.append(_score(DISTRICT, district_id, None, population, tuple(observed), baselines, rules))
         return rows
 
 
 def _score(scope, district_id, town_id, population, observed, baselines, rules: scoring.Rules) -> _Scored:
     grades, items = {}, {}
-    for code, _, rate in baselines:
-        count, deaths = observed[code]
+    for (code, _, rate), (count, deaths) in zip(baselines, observed, strict=True):
+        if count == 0 and deaths == 0:
+            # No event is excellent against any baseline; most town-days are this, so share the item.
+            grades[code] = scoring.Grade.EXCELLENT
+            items[code] = rules.quiet_item
+            continue
         g = scoring.grade(count, deaths, population, rate, rules)
         grades[code] = g
         items[code] = {"count": count, "deaths": deaths, "grade": g.value, "points": rules.grade_points[g]}
     score, level = rules.score_and_level(grades)
-    return _Scored(scope, district_id, town_id, population, score, level.value, items)
+    return _Scored(scope, district_id, town_id, population, score, level.value, items, observed)
 
 
 def day_digest(rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> str:
-    """A fingerprint of everything a publication puts out for a city-day."""
-    digest = hashlib.sha256(repr((policy.id, sorted(baselines.items()))).encode())
-    for r in sorted(rows, key=lambda r: r.key):
-        digest.update(repr((r.key, r.population, str(r.score), r.level, r.items)).encode())
-    return digest.hexdigest()
+    """A fingerprint of everything a publication puts out for a city-day: its policy, baselines and
+    each row's inputs (the rules turn the same inputs into the same row)."""
+    facts = sorted((r.key, r.population, r.observed) for r in rows)
+    return hashlib.sha256(repr((policy.id, sorted(baselines.items()), facts)).encode()).hexdigest()
 
 
 def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> CityDay:

@@ -57,3 +57,11 @@ def test_the_job_runs_through_a_real_broker_and_worker(tmp_path):
             time.sleep(0.1)
     app.conf.task_always_eager = True
     assert DailyIndex.objects.filter(date=DAY).count() == 5
+
+
+def test_the_morning_job_opens_cases_through_a_follow_up_job(city, tmp_path):
+    from workflows.models import Case
+
+    submit_day(tmp_path, city, DAY, {("三镇", "traffic"): (1, 1)})  # a death: red
+    publish_day_task("2026-11-20")  # jobs run inline in the tests
+    assert Case.objects.get().town.name == "三镇"
