@@ -299,7 +299,6 @@ def step_timer(counter: QueryCounter):
     case intake that publish_day chains after storing when the workflows app provides it."""
     from django.db import connection
 
-    from pingan.models import DailyIndex
     from pingan.services import publication
 
     steps: Counter = Counter()

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 
 PER_RESIDENTS = 10_000  # rates are events per 10,000 residents per day
 CENT = Decimal("0.01")

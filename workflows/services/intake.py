@@ -47,9 +47,7 @@ def open_cases_for_day(city: City, day: datetime.date) -> int:
         if not rows:
             return 0
         town_ids = [r["town_id"] for r in rows]
-        open_cases = {
-            c.town_id: c for c in Case.objects.filter(town_id__in=town_ids, stage__in=Case.OPEN_STAGES)
-        }
+        open_cases = {c.town_id: c for c in Case.objects.filter(town_id__in=town_ids, stage__in=Case.OPEN_STAGES)}
         opened = _open_cases([r for r in rows if r["town_id"] not in open_cases], city, day)
         cases = {**open_cases, **opened}
         CaseDay.objects.bulk_create(
@@ -73,7 +71,9 @@ def _open_cases(rows: list[dict], city: City, day: datetime.date) -> dict[int, C
     for unit in Unit.objects.filter(town_id__in=cases, kind__in=[Unit.Kind.TOWN_GOVERNMENT, Unit.Kind.POLICE_STATION]):
         bundled[unit.town_id].append(unit)
     departments = defaultdict(list)
-    for unit_id, code in Unit.objects.filter(city=city, kind=Unit.Kind.DEPARTMENT).values_list("id", "indicators__code"):
+    for unit_id, code in Unit.objects.filter(city=city, kind=Unit.Kind.DEPARTMENT).values_list(
+        "id", "indicators__code"
+    ):
         departments[code].append(unit_id)
     owners = []
     for r in rows:
@@ -87,7 +87,13 @@ def _open_cases(rows: list[dict], city: City, day: datetime.date) -> dict[int, C
     now = timezone.now()
     TransitionLog.objects.bulk_create(
         TransitionLog(
-            case=c, subject="case", subject_id=c.pk, transition="open", source="", target=c.stage, at=now,
+            case=c,
+            subject="case",
+            subject_id=c.pk,
+            transition="open",
+            source="",
+            target=c.stage,
+            at=now,
             comment=_("opened by the index of %(day)s") % {"day": day},
         )
         for c in created
@@ -106,12 +112,18 @@ def _notify_owners(owners: list[CaseOwner], rows_by_town: dict[int, dict], day: 
     for owner in owners:
         row = rows_by_town[owner.case.town_id]
         title = _("Case opened: %(town)s was %(level)s on %(day)s") % {
-            "town": row["town__name"], "level": LEVEL_NAMES[row["level"]], "day": day
+            "town": row["town__name"],
+            "level": LEVEL_NAMES[row["level"]],
+            "day": day,
         }
         notifications += [
             Notification(
-                recipient_id=user_id, kind="case_opened", key=f"case:{owner.case.pk}:opened", title=title,
-                body=_("Please acknowledge the case (签收)."), case=owner.case,
+                recipient_id=user_id,
+                kind="case_opened",
+                key=f"case:{owner.case.pk}:opened",
+                title=title,
+                body=_("Please acknowledge the case (签收)."),
+                case=owner.case,
             )
             for user_id in members.get(owner.unit_id, [])
         ]
@@ -138,7 +150,13 @@ def _escalate(cases: list[Case], streaks: dict[int, int], policy: IndexPolicy | 
         Case.objects.filter(id__in=[c.pk for c in raised]).update(escalation_level=level)
         logs += [
             TransitionLog(
-                case=c, subject="case", subject_id=c.pk, transition="escalate", source=c.stage, target=c.stage, at=now,
+                case=c,
+                subject="case",
+                subject_id=c.pk,
+                transition="escalate",
+                source=c.stage,
+                target=c.stage,
+                at=now,
                 comment=_("red %(n)s days running: escalation level %(old)s → %(new)s %(actions)s")
                 % {"n": level, "old": c.escalation_level, "new": level, "actions": ""},
             )
