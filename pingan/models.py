@@ -482,3 +482,20 @@ class DailyIndex(models.Model):
 
     def grade(self, indicator_code: str) -> str:
         return self.items.get(indicator_code, {}).get("grade", "")
+
+
+class DataFeed(models.Model):
+    """An integration account (110 / 119 / 122 systems): its token may only write its indicator's counts."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="data_feed", verbose_name=_("user")
+    )
+    city = models.ForeignKey(City, models.PROTECT, related_name="data_feeds", verbose_name=_("city"))
+    indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="data_feeds", verbose_name=_("indicator"))
+
+    class Meta:
+        verbose_name = _("data feed")
+        verbose_name_plural = _("data feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.city} {self.indicator}"

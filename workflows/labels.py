@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "close_after_accountability": _("close after accountability"),
     "cancel": _("cancel"),
     "open": _("open"),
+    "create": _("create"),
     "escalate": _("escalate"),
     # task
     "accept": _("accept"),

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..errors import DomainError, RejectedFile, RowProblem
-from ..models import City, DailyCount, DataImport, Indicator, Submission, Town
-from ..tabular import parse_count, parse_date, read_rows
+from ..models import City, DailyCount, DataImport, Indicator, Publication, Submission, Town
+from ..tabular import Row, parse_count, parse_date, read_rows
 
 COUNT_COLUMNS = ["date", "town", "indicator", "count"]
 OPTIONAL_COLUMNS = ("deaths",)
@@ -74,8 +74,18 @@ def import_counts(
     alone; a pair with different data replaces what was stored. Any bad row rejects the whole file.
     """
     city = resolve_city(city)
-    rows = _parse(path, city, today or timezone.localdate())
-    result = CountImportResult(file_name=path.name, rows=len(rows), city=city)
+    raw = read_rows(path, COUNT_COLUMNS, OPTIONAL_COLUMNS)
+    return store_counts(
+        raw, city=city, source=path.name, content=path.read_bytes(), user=user, today=today or timezone.localdate()
+    )
+
+
+def store_counts(
+    raw: list[Row], *, city: City, source: str, content: bytes, user=None, today: datetime.date
+) -> CountImportResult:
+    """Validate rows of counts (from a file or the API) and store them as one submission, all or nothing."""
+    rows = _validate(raw, city, today, source)
+    result = CountImportResult(file_name=source, rows=len(rows), city=city)
 
     incoming: dict[Pair, dict[int, tuple[int, int]]] = defaultdict(dict)
     for row in rows:
@@ -115,19 +125,19 @@ def import_counts(
 
     try:
         with transaction.atomic():
-            result.data_import = _store(path, city, user, result, changed, incoming)
+            result.data_import = _store(source, content, city, user, result, changed, incoming)
     except IntegrityError as exc:
         raise DomainError(
-            f"{path.name}: another import changed the same dates at the same moment; nothing stored, try again"
+            f"{source}: another import changed the same dates at the same moment; nothing stored, try again"
         ) from exc
     return result
 
 
-def _store(path, city, user, result, changed: list[Pair], incoming) -> DataImport:
+def _store(source: str, content: bytes, city, user, result, changed: list[Pair], incoming) -> DataImport:
     now = timezone.now()
     data_import = DataImport.objects.create(
-        file_name=path.name,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        file_name=source,
+        sha256=hashlib.sha256(content).hexdigest(),
         imported_by=user,
         rows=result.rows,
         pairs_new=result.pairs_new,
@@ -153,7 +163,7 @@ def _store(path, city, user, result, changed: list[Pair], incoming) -> DataImpor
                 city=city,
                 date=day,
                 indicator_id=indicator_id,
-                source=path.name,
+                source=source,
                 data_import=data_import,
                 submitted_at=now,
             )
@@ -167,7 +177,7 @@ def _store(path, city, user, result, changed: list[Pair], incoming) -> DataImpor
     return data_import
 
 
-def _parse(path: Path, city: City, today: datetime.date) -> list[_CountRow]:
+def _validate(raw: list[Row], city: City, today: datetime.date, source: str) -> list[_CountRow]:
     towns_by_code: dict[str, Town] = {}
     towns_by_name: dict[str, list[Town]] = defaultdict(list)
     for town in Town.objects.filter(district__city=city).select_related("district"):
@@ -179,8 +189,8 @@ def _parse(path: Path, city: City, today: datetime.date) -> list[_CountRow]:
         indicators[indicator.code] = indicators[indicator.name] = indicator
 
     rows, problems, seen = [], [], {}
-    for raw in read_rows(path, COUNT_COLUMNS, OPTIONAL_COLUMNS):
-        v = raw.values
+    for line in raw:
+        v = line.values
         errors: list[str] = []
         day = town = indicator = count = deaths = None
         try:
@@ -220,11 +230,19 @@ def _parse(path: Path, city: City, today: datetime.date) -> list[_CountRow]:
             if key in seen:
                 errors.append(f"duplicate of line {seen[key]} (same date, town and indicator)")
             else:
-                seen[key] = raw.line
+                seen[key] = line.line
         if errors:
-            problems.extend(RowProblem(raw.line, e) for e in errors)
+            problems.extend(RowProblem(line.line, e) for e in errors)
         else:
-            rows.append(_CountRow(raw.line, day, town.id, indicator.id, count, deaths))
+            rows.append(_CountRow(line.line, day, town.id, indicator.id, count, deaths))
     if problems:
-        raise RejectedFile(path.name, problems)
+        raise RejectedFile(source, problems)
     return rows
+
+
+def recompute_published(city: City, dates) -> list:
+    """Recompute the days among `dates` that were already published (a correction); returns their reports."""
+    from .publication import publish_day
+
+    published = Publication.objects.filter(city=city, date__in=dates).values_list("date", flat=True).distinct()
+    return [publish_day(day, cities=[city]) for day in sorted(set(published))]

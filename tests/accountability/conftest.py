@@ -1,1 +1,1 @@
-from tests.workflows.conftest import city, english, people, publish  # noqa: F401  (shared fixtures)
+from tests.workflows.conftest import city, english, people, publish  # shared fixtures

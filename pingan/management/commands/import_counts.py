@@ -1,6 +1,4 @@
-from pingan.models import Publication
-from pingan.services.counts import import_counts
-from pingan.services.publication import publish_day
+from pingan.services.counts import import_counts, recompute_published
 
 from ._base import DomainCommand, existing_file
 
@@ -28,15 +26,13 @@ class Command(DomainCommand):
             f"{file}: {result.rows} row(s) stored; date-indicator pairs: {result.pairs_new} new, "
             f"{result.pairs_replaced} replaced, {result.pairs_unchanged} unchanged"
         )
-        published = set(
-            Publication.objects.filter(city=result.city, date__in=result.changed_dates).values_list("date", flat=True)
-        )
-        for day in sorted(published):
-            report = publish_day(day, cities=[result.city])
+        for report in recompute_published(result.city, result.changed_dates):
             for outcome in report.published:
                 written = outcome.rows_written
                 self.stdout.write(
-                    f"{day}: recomputed, {written} row(s) changed" if written else f"{day}: recomputed, unchanged"
+                    f"{report.day}: recomputed, {written} row(s) changed"
+                    if written
+                    else f"{report.day}: recomputed, unchanged"
                 )
             for problem in report.problems.get(result.city.name, []):
-                self.stderr.write(f"{day}: cannot be recomputed: {problem}")
+                self.stderr.write(f"{report.day}: cannot be recomputed: {problem}")

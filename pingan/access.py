@@ -1,0 +1,78 @@
+"""Who sees what: every API read is scoped here, in the queryset, so a foreign row is invisible in
+lists and 404 on detail. What a user may *do* is the services' business."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Q
+
+from . import roles
+from .models import Unit
+
+
+@dataclass
+class Access:
+    user: object
+
+    @cached_property
+    def units(self) -> list[Unit]:
+        if not self.user.is_authenticated:
+            return []
+        return list(Unit.objects.filter(members=self.user))
+
+    @cached_property
+    def city_wide(self) -> bool:
+        """The city safety office and leadership see everything."""
+        u = self.user
+        if not u.is_authenticated:
+            return False
+        return (
+            u.is_superuser
+            or u.groups.filter(name__in=[roles.SAFETY_OFFICE, roles.LEADERSHIP]).exists()
+            or any(unit.kind == Unit.Kind.SAFETY_OFFICE for unit in self.units)
+        )
+
+    @cached_property
+    def is_feed(self) -> bool:
+        return self.user.is_authenticated and hasattr(self.user, "data_feed")
+
+    @cached_property
+    def district_ids(self) -> list[int]:
+        kinds = (Unit.Kind.DISTRICT_GOVERNMENT, Unit.Kind.POLICE_BRANCH)
+        return [u.district_id for u in self.units if u.kind in kinds and u.district_id]
+
+    @cached_property
+    def town_ids(self) -> list[int]:
+        kinds = (Unit.Kind.TOWN_GOVERNMENT, Unit.Kind.POLICE_STATION)
+        return [u.town_id for u in self.units if u.kind in kinds and u.town_id]
+
+    @cached_property
+    def unit_ids(self) -> list[int]:
+        return [u.id for u in self.units]
+
+    def area(self, town_path: str) -> Q:
+        """Rows of the user's towns and districts, given the lookup path from the row to its town."""
+        return Q(**{f"{town_path}__in": self.town_ids}) | Q(**{f"{town_path}__district__in": self.district_ids})
+
+    def scope(self, queryset, *, town: str | None = None, units: str | None = None):
+        """All rows for the city-wide, else the rows of the user's area and/or units; none for a feed."""
+        if self.city_wide:
+            return queryset
+        if self.is_feed:
+            return queryset.none()
+        condition = Q(pk__in=[])
+        if town is not None:
+            condition |= self.area(town)
+        if units is not None:
+            condition |= Q(**{f"{units}__in": self.unit_ids})
+        return queryset.filter(condition).distinct()
+
+
+def access_of(request) -> Access:
+    """One Access per request, so its lookups run once."""
+    cached = getattr(request, "_pingan_access", None)
+    if cached is None or cached.user is not request.user:
+        cached = request._pingan_access = Access(request.user)
+    return cached

@@ -1,0 +1,377 @@
+"""REST API of the case workflow. Reads are scoped to what the user may see; every change is a
+`POST …/<id>/<transition>/` that runs the transition's service."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, parsers, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from pingan.access import access_of
+from pingan.api_base import ERRORS, WORKFLOW_PERMISSIONS, transition
+from pingan.models import Unit
+
+from .models import Case, CaseOwner, ExtensionRequest, Notice, Notification, RectificationTask, TransitionLog
+from .services import cases as case_services
+from .services import rectification
+
+
+class CaseOwnerSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = CaseOwner
+        fields = ["unit", "unit_name", "role", "acknowledged_at"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    owners = CaseOwnerSerializer(many=True, read_only=True)
+    days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "town",
+            "town_name",
+            "level",
+            "stage",
+            "opened_on",
+            "escalation_level",
+            "enter_accountability",
+            "analysis",
+            "owners",
+            "days",
+            "created_at",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+    def get_days(self, case) -> list[str]:
+        return [d.isoformat() for d in case.days.values_list("date", flat=True)]
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    working_days = serializers.IntegerField(required=False, min_value=1, max_value=60)
+
+
+class CaseFilter(django_filters.FilterSet):
+    opened_after = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+    opened_before = django_filters.DateFilter(field_name="opened_on", lookup_expr="lte")
+
+    class Meta:
+        model = Case
+        fields = ["stage", "level", "town", "town__district"]
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="file.name")
+    uploaded_at = serializers.DateTimeField()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+    town_name = serializers.CharField(source="case.town.name", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RectificationTask
+        fields = [
+            "id",
+            "case",
+            "town_name",
+            "owner",
+            "owner_name",
+            "kind",
+            "title",
+            "description",
+            "deadline",
+            "state",
+            "overdue",
+            "report",
+            "return_reason",
+            "attachments",
+            "created_at",
+            "submitted_at",
+            "verified_at",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, task) -> bool:
+        return task.is_overdue(timezone.localdate())
+
+
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Cases (预警处置案件) through mobilize → analyze → warn → supervise → hold accountable."""
+
+    serializer_class = CaseSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_class = CaseFilter
+    ordering_fields = ["opened_on", "escalation_level"]
+
+    def get_queryset(self):
+        cases = Case.objects.select_related("town").prefetch_related("owners__unit").order_by("-opened_on", "-id")
+        return access_of(self.request).scope(cases, town="town", units="owners__unit")
+
+    acknowledge = transition(
+        "acknowledge", case_services.case_acknowledge, id_keyword="case_id", response=CaseSerializer
+    )
+    start_analysis = transition(
+        "start_analysis", case_services.case_start_analysis, id_keyword="case_id", response=CaseSerializer
+    )
+    force_analysis = transition(
+        "force_analysis",
+        case_services.case_force_analysis,
+        id_keyword="case_id",
+        response=CaseSerializer,
+        text="reason",
+        required=True,
+    )
+    file_analysis = transition(
+        "file_analysis",
+        case_services.case_file_analysis,
+        id_keyword="case_id",
+        response=CaseSerializer,
+        text="report",
+        required=True,
+    )
+    issue_warning = transition(
+        "issue_warning", case_services.case_issue_warning, id_keyword="case_id", response=CaseSerializer
+    )
+    start_supervision = transition(
+        "start_supervision", case_services.case_start_supervision, id_keyword="case_id", response=CaseSerializer
+    )
+    close = transition("close", case_services.case_close, id_keyword="case_id", response=CaseSerializer)
+    hold_accountable = transition(
+        "hold_accountable", case_services.case_hold_accountable, id_keyword="case_id", response=CaseSerializer
+    )
+    close_after_accountability = transition(
+        "close_after_accountability",
+        case_services.case_close_after_accountability,
+        id_keyword="case_id",
+        response=CaseSerializer,
+    )
+    cancel = transition(
+        "cancel",
+        case_services.case_cancel,
+        id_keyword="case_id",
+        response=CaseSerializer,
+        text="reason",
+        required=True,
+    )
+
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="tasks")
+    def add_task(self, request, pk=None):
+        """The office assigns a rectification task on the case."""
+        case = self.get_object()
+        data = TaskCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = rectification.task_create(case_id=case.pk, user=request.user, **data.validated_data)
+        return Response(TaskSerializer(task).data, status=201)
+
+
+class TaskSubmitSerializer(serializers.Serializer):
+    report = serializers.CharField()
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class ExtensionRequestBody(serializers.Serializer):
+    working_days = serializers.IntegerField(min_value=1, max_value=60)
+    reason = serializers.CharField()
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "task",
+            "working_days",
+            "reason",
+            "state",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "old_deadline",
+            "new_deadline",
+        ]
+        read_only_fields = fields
+
+
+class TaskFilter(django_filters.FilterSet):
+    deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
+    deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
+
+    class Meta:
+        model = RectificationTask
+        fields = ["state", "case", "owner", "kind"]
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rectification tasks (整改任务): assigned → accepted → submitted → verified, or returned for rework."""
+
+    serializer_class = TaskSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_class = TaskFilter
+    ordering_fields = ["deadline", "created_at"]
+
+    def get_queryset(self):
+        tasks = RectificationTask.objects.select_related("owner", "case__town").prefetch_related("attachments")
+        return access_of(self.request).scope(tasks.order_by("deadline", "id"), town="case__town", units="owner")
+
+    accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
+    verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)
+    send_back = transition(
+        "send_back",
+        rectification.task_return,
+        id_keyword="task_id",
+        response=TaskSerializer,
+        text="reason",
+        required=True,
+    )
+
+    @extend_schema(request=TaskSubmitSerializer, responses={200: TaskSerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="submit",
+        parser_classes=[parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser],
+    )
+    def submit(self, request, pk=None):
+        """The owner submits the rectification report, with attachments (multipart `files`)."""
+        task = self.get_object()
+        data = TaskSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        files = request.FILES.getlist("files") if hasattr(request, "FILES") else []
+        rectification.task_submit(task_id=task.pk, user=request.user, report=data.validated_data["report"], files=files)
+        return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
+
+    @extend_schema(request=ExtensionRequestBody, responses={201: ExtensionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="request-extension")
+    def request_extension(self, request, pk=None):
+        """The owner asks the office for more working days."""
+        task = self.get_object()
+        data = ExtensionRequestBody(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = rectification.task_request_extension(task_id=task.pk, user=request.user, **data.validated_data)
+        return Response(ExtensionSerializer(extension).data, status=201)
+
+
+class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Extension requests; the office approves (the deadline moves in working days) or refuses."""
+
+    serializer_class = ExtensionSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_fields = ["state", "task"]
+
+    def get_queryset(self):
+        requests = ExtensionRequest.objects.order_by("-requested_at")
+        return access_of(self.request).scope(requests, town="task__case__town", units="task__owner")
+
+    approve = transition(
+        "approve", rectification.extension_approve, id_keyword="request_id", response=ExtensionSerializer
+    )
+    refuse = transition(
+        "refuse",
+        rectification.extension_refuse,
+        id_keyword="request_id",
+        response=ExtensionSerializer,
+        text="reason",
+        required=True,
+    )
+
+
+class TransitionLogSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = TransitionLog
+        fields = [
+            "id",
+            "case",
+            "task",
+            "subject",
+            "subject_id",
+            "actor",
+            "at",
+            "transition",
+            "source",
+            "target",
+            "comment",
+        ]
+
+
+class TransitionLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """The append-only transition log (流转记录)."""
+
+    serializer_class = TransitionLogSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_fields = ["case", "task", "subject", "transition"]
+
+    def get_queryset(self):
+        logs = TransitionLog.objects.select_related("actor").order_by("-at", "-id")
+        access = access_of(self.request)
+        if access.city_wide:
+            return logs
+        return access.scope(logs.filter(case__isnull=False), town="case__town", units="case__owners__unit")
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    document_number = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Notice
+        fields = ["id", "document_number", "kind", "year", "number", "case", "task", "reason", "body", "issued_at"]
+
+
+class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Numbered warning (预警) and supervision (督办) notices."""
+
+    serializer_class = NoticeSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_fields = ["kind", "year", "case"]
+
+    def get_queryset(self):
+        notices = Notice.objects.select_related("city").order_by("-issued_at", "-id")
+        return access_of(self.request).scope(notices, town="case__town", units="case__owners__unit")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "case", "task", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's inbox (消息). Everyone's inbox is their own alone."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = WORKFLOW_PERMISSIONS
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(request=None, responses={200: NotificationSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="read")
+    def read(self, request, pk=None):
+        """Mark a message read."""
+        notification = self.get_object()
+        if notification.read_at is None:
+            Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
+        return Response(self.get_serializer(self.get_queryset().get(pk=notification.pk)).data)
