@@ -7,6 +7,7 @@ from .models import (
     City,
     DailyCount,
     DailyIndex,
+    DataFeed,
     DataImport,
     District,
     IndexPolicy,
@@ -130,6 +131,12 @@ class IndexPolicyAdmin(admin.ModelAdmin):
         if obj is not None and obj.publications.exists():
             return [f.name for f in obj._meta.fields]
         return []
+
+
+@admin.register(DataFeed)
+class DataFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "city", "indicator"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Publication)

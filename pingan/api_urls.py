@@ -18,7 +18,17 @@ class TokenLogin(ObtainAuthToken):
     throttle_scope = "login"
 
 
-router = DefaultRouter()
+class V1Router(DefaultRouter):
+    """Object ids in paths are integers (up to 18 digits): anything else is not a route, so a fuzzed id
+    is a 404 rather than a database overflow."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset.lookup_value_regex = "[0-9]{1,18}"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = V1Router()
 router.register("cities", api.CityViewSet)
 router.register("districts", api.DistrictViewSet)
 router.register("towns", api.TownViewSet)

@@ -6,8 +6,9 @@ concurrent change 409.
 
 from __future__ import annotations
 
+from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
@@ -32,6 +33,8 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, DomainError):
         return Response({"detail": str(exc), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = NotFound()  # Django's "No Case matches the given query." is neither translated nor needed
     response = drf_handler(exc, context)
     if response is None:
         return None
