@@ -102,54 +102,43 @@ def sees_everything(user) -> bool:
     return user.is_superuser or user.groups.filter(name__in=[SAFETY_OFFICE, LEADERSHIP]).exists()
 
 
-class LogInline(admin.TabularInline):
-    model = TransitionLog
-    fk_name = "case"
-    fields = ["at", "actor", "subject", "subject_id", "transition", "source", "target", "comment"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows a case or task shows but that change only through services."""
+
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class LogInline(ReadOnlyInline):
+    model = TransitionLog
+    fk_name = "case"
+    fields = ["at", "actor", "subject", "subject_id", "transition", "source", "target", "comment"]
 
 
 class TaskLogInline(LogInline):
     fk_name = "task"
 
 
-class CaseOwnerInline(admin.TabularInline):
+class CaseOwnerInline(ReadOnlyInline):
     model = CaseOwner
     fields = ["unit", "role", "acknowledged_at", "acknowledged_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class CaseDayInline(admin.TabularInline):
+class CaseDayInline(ReadOnlyInline):
     model = CaseDay
     fields = ["date", "level"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(ReadOnlyInline):
     model = RectificationTask
     fields = ["title", "owner", "deadline", "state"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class TaskCreateForm(forms.Form):
@@ -252,27 +241,15 @@ class CaseAdmin(TransitionAdminMixin, admin.ModelAdmin):
         return redirect(reverse("admin:workflows_case_change", args=[case.pk]))
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(ReadOnlyInline):
     model = TaskAttachment
     fields = ["file", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ExtensionInline(admin.TabularInline):
+class ExtensionInline(ReadOnlyInline):
     model = ExtensionRequest
     fields = ["working_days", "reason", "state", "requested_by", "old_deadline", "new_deadline", "decision_comment"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RectificationTask)

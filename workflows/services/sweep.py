@@ -111,18 +111,14 @@ def _remind(today: datetime.date, until: datetime.date) -> int:
         )
         if not tasks:
             return 0
-        Notification.objects.bulk_create(
-            _notifications(
-                tasks,
-                "task_due",
-                "task:{id}:due:{deadline}",
-                _("Due {deadline}: {title}"),
-                _("This rectification task is due on {deadline}."),
-            ),
-            ignore_conflicts=True,
+        _notify_and_mark(
+            tasks,
+            "reminded_for",
+            "task_due",
+            "task:{id}:due:{deadline}",
+            _("Due {deadline}: {title}"),
+            _("This rectification task is due on {deadline}."),
         )
-        RectificationTask.objects.filter(id__in=[t["id"] for t in tasks]).update(reminded_for=F("deadline"))
-        transaction.on_commit(enqueue_delivery)
     return len(tasks)
 
 
@@ -139,6 +135,7 @@ def _overdue_notices(today: datetime.date) -> int:
         by_city: dict[int, list[dict]] = defaultdict(list)
         for t in tasks:
             by_city[t["owner__city_id"]].append(t)
+        cities = City.objects.in_bulk(list(by_city))
         notices = []
         for city_id, city_tasks in by_city.items():
             first = _allocate(city_id, Notice.Kind.SUPERVISION, year, len(city_tasks))
@@ -146,7 +143,7 @@ def _overdue_notices(today: datetime.date) -> int:
                 reason = f"整改任务“{t['title']}”已于{t['deadline']:%Y年%m月%d日}到期未完成"
                 notices.append(
                     Notice(
-                        city_id=city_id,
+                        city=cities[city_id],
                         case_id=t["case_id"],
                         task_id=t["id"],
                         kind=Notice.Kind.SUPERVISION,
@@ -158,23 +155,25 @@ def _overdue_notices(today: datetime.date) -> int:
                     )
                 )
         Notice.objects.bulk_create(notices)
-        cities = {c.id: c for c in City.objects.filter(id__in=by_city)}
-        numbers = {n.task_id: f"{cities[n.city_id].document_prefix}平安督〔{n.year}〕{n.number}号" for n in notices}
+        numbers = {n.task_id: n.document_number for n in notices}
         for t in tasks:
             t["number"] = numbers[t["id"]]
-        Notification.objects.bulk_create(
-            _notifications(
-                tasks,
-                "task_overdue",
-                "task:{id}:overdue:{deadline}",
-                _("Supervision notice {number}: {title} is overdue"),
-                _("The task was due on {deadline}."),
-            ),
-            ignore_conflicts=True,
+        _notify_and_mark(
+            tasks,
+            "overdue_notice_for",
+            "task_overdue",
+            "task:{id}:overdue:{deadline}",
+            _("Supervision notice {number}: {title} is overdue"),
+            _("The task was due on {deadline}."),
         )
-        RectificationTask.objects.filter(id__in=[t["id"] for t in tasks]).update(overdue_notice_for=F("deadline"))
-        transaction.on_commit(enqueue_delivery)
     return len(tasks)
+
+
+def _notify_and_mark(tasks: list[dict], mark: str, kind: str, key: str, title: str, body: str) -> None:
+    """Tell each task's owner, and record on the tasks that this deadline was handled."""
+    Notification.objects.bulk_create(_notifications(tasks, kind, key, title, body), ignore_conflicts=True)
+    RectificationTask.objects.filter(id__in=[t["id"] for t in tasks]).update(**{mark: F("deadline")})
+    transaction.on_commit(enqueue_delivery)
 
 
 def _allocate(city_id: int, kind: str, year: int, count: int) -> int:
