@@ -55,3 +55,9 @@ def test_a_used_policy_is_read_only_in_the_admin(admin_client, published):
     page = admin_client.get(reverse("admin:pingan_indexpolicy_change", args=[policy.pk])).content.decode()
     assert 'name="weights"' not in page  # shown, not editable
     assert "_saveasnew" in page or "保存为新的" in page
+
+
+def test_pages_speak_chinese_even_to_an_english_browser_until_english_is_chosen(client, published):
+    assert "平安指数" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Ping'an index" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
