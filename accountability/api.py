@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from pingan.access import access_of
-from pingan.api_base import ERRORS, WORKFLOW_PERMISSIONS, transition
+from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.models import Unit
 from workflows.models import Case
 
@@ -64,7 +64,7 @@ class RecordViewSet(viewsets.ModelViewSet):
             records.order_by("-proposed_at", "-id"), town="case__town", units="target_unit"
         )
 
-    @extend_schema(responses={201: RecordSerializer, **ERRORS})
+    @extend_schema(responses={201: RecordSerializer})
     def create(self, request, *args, **kwargs):
         """The office proposes a measure against a unit and its responsible leader."""
         return super().create(request, *args, **kwargs)
@@ -159,7 +159,7 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("period", str, required=True, description="2026-11, 2026-Q4 or 2026")],
-        responses={(200, XLSX): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, XLSX): OpenApiTypes.BINARY},
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from .access import access_of
-from .api_base import ERRORS, WORKFLOW_PERMISSIONS
+from .api_base import WORKFLOW_PERMISSIONS
 from .models import City, DailyCount, DailyIndex, District, IndexPolicy, Submission, Town, Unit
 from .services.counts import recompute_published, store_counts
 from .tabular import Row
@@ -149,7 +149,7 @@ class DailyCountViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
             return counts.filter(indicator=feed.indicator, town__district__city=feed.city)
         return access.scope(counts, town="town")
 
-    @extend_schema(request=CountSubmissionSerializer, responses={201: CountSubmissionResultSerializer, **ERRORS})
+    @extend_schema(request=CountSubmissionSerializer, responses={201: CountSubmissionResultSerializer})
     def create(self, request):
         access = access_of(request)
         if not access.is_feed:
@@ -301,7 +301,7 @@ class DailyIndexViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("date", datetime.date, description="the day (default: the latest published)")],
-        responses={200: DailyIndexSerializer(many=True), 400: ERRORS[400]},
+        responses={200: DailyIndexSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.decorators import action
@@ -34,6 +35,7 @@ ERRORS = {
     403: ErrorSerializer,
     404: ErrorSerializer,
     409: ErrorSerializer,
+    429: ErrorSerializer,
 }
 
 
@@ -76,5 +78,22 @@ def transition(
 
     handler.__name__ = name
     handler.__doc__ = (service.__doc__ or name).strip().splitlines()[0]
-    handler = extend_schema(request=body, responses={200: response, **ERRORS})(handler)
+    handler = extend_schema(request=body, responses={200: response})(handler)
     return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
+
+
+class PinganAutoSchema(AutoSchema):
+    """Every operation documents the error bodies it can answer with, not only those declared."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        public = any(isinstance(p, permissions.AllowAny) for p in getattr(self.view, "get_permissions", lambda: [])())
+        codes = [400, 404] if public else [400, 401, 403, 404]
+        if self.method in ("POST", "PUT", "PATCH") and not public:
+            codes.append(409)
+        if getattr(self.view, "throttle_scope", None) and self.method == "POST":
+            codes.append(429)
+        for code in codes:
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(ERRORS[code], str(code), direction=direction)
+        return responses

@@ -126,7 +126,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "pingan.api_base.PinganAutoSchema",
     "EXCEPTION_HANDLER": "pingan.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("PINGAN_LOGIN_RATE", "10/min"),

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pingan.access import access_of
-from pingan.api_base import ERRORS, WORKFLOW_PERMISSIONS, transition
+from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.models import Unit
 
 from .models import Case, CaseOwner, ExtensionRequest, Notice, Notification, RectificationTask, TransitionLog
@@ -169,7 +169,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         required=True,
     )
 
-    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer, **ERRORS})
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
     @action(detail=True, methods=["post"], url_path="tasks")
     def add_task(self, request, pk=None):
         """The office assigns a rectification task on the case."""
@@ -242,7 +242,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         required=True,
     )
 
-    @extend_schema(request=TaskSubmitSerializer, responses={200: TaskSerializer, **ERRORS})
+    @extend_schema(request=TaskSubmitSerializer, responses={200: TaskSerializer})
     @action(
         detail=True,
         methods=["post"],
@@ -258,7 +258,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         rectification.task_submit(task_id=task.pk, user=request.user, report=data.validated_data["report"], files=files)
         return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
 
-    @extend_schema(request=ExtensionRequestBody, responses={201: ExtensionSerializer, **ERRORS})
+    @extend_schema(request=ExtensionRequestBody, responses={201: ExtensionSerializer})
     @action(detail=True, methods=["post"], url_path="request-extension")
     def request_extension(self, request, pk=None):
         """The owner asks the office for more working days."""
@@ -367,7 +367,7 @@ class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Notification.objects.none()
         return Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(request=None, responses={200: NotificationSerializer, **ERRORS})
+    @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"], url_path="read")
     def read(self, request, pk=None):
         """Mark a message read."""
