@@ -149,3 +149,17 @@ def test_opening_cases_costs_the_same_queries_for_one_town_or_many(publish, peop
 
     assert Case.objects.filter(stage="mobilize").count() == 2
     assert len(two.captured_queries) == len(one.captured_queries)
+
+
+def test_a_ladder_step_that_needs_next_years_calendar_waits_and_tells_the_office(publish, people):
+    from workflows.models import CalendarYear
+
+    CalendarYear.objects.filter(year=2027).delete()  # not published yet
+    for n in range(4):  # red 26–29 December: level 4 schedules an interview due in 2027
+        publish(D(2026, 12, 26) + datetime.timedelta(days=n), RED)
+
+    case = Case.objects.get()
+    assert case.escalation_level == 3  # the supervision notice was issued; the interview waits
+    assert not RectificationTask.objects.filter(kind="interview").exists()
+    message = people["office"].notifications.get(kind="escalation_blocked")
+    assert "no data for 2027" in message.body

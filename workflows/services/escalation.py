@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pingan.models import DailyIndex, IndexPolicy, Unit
 
 from ..models import Case, Notice, RectificationTask
 from ..selectors import work_calendar
+from ..working_days import UnknownCalendarYear
 from .notices import issue_notice
 from .notifications import members_of, notify
 from .transitions import write_log
@@ -47,11 +49,23 @@ def climb_ladder(case: Case, streak: int, policy: IndexPolicy, day: datetime.dat
     ladder = {int(level): action for level, action in (policy.escalation_ladder or {}).items()}
     old = case.escalation_level
     taken = []
+    reached = streak
     for level in range(old + 1, streak + 1):
         action = ladder.get(level)
-        if action in ACTIONS:
-            ACTIONS[action](case, level, policy, day)
-            taken.append(action)
+        if action not in ACTIONS:
+            continue
+        try:
+            with transaction.atomic():
+                ACTIONS[action](case, level, policy, day)
+        except UnknownCalendarYear as exc:
+            # No deadline can be set: stop below this level, tell the office, retry on the next red day.
+            reached = level - 1
+            _tell_office(case, str(exc), key=f"case:{case.id}:ladder:{level}:calendar:{exc.year}")
+            break
+        taken.append(action)
+    if reached <= old:
+        return
+    streak = reached
     Case.objects.filter(pk=case.pk).update(escalation_level=streak, enter_accountability=case.enter_accountability)
     case.escalation_level = streak
     write_log(
@@ -62,6 +76,18 @@ def climb_ladder(case: Case, streak: int, policy: IndexPolicy, day: datetime.dat
         user=None,
         comment=_("red %(n)s days running: escalation level %(old)s → %(new)s %(actions)s")
         % {"n": streak, "old": old, "new": streak, "actions": ", ".join(taken)},
+    )
+
+
+def _tell_office(case: Case, problem: str, *, key: str) -> None:
+    offices = Unit.objects.filter(kind=Unit.Kind.SAFETY_OFFICE, city_id=case.town.district.city_id)
+    notify(
+        members_of(offices),
+        kind="escalation_blocked",
+        key=key,
+        title=_("Escalation of the case of %(town)s is waiting") % {"town": case.town.name},
+        body=problem,
+        case=case,
     )
 
 
