@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import io
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from pingan.errors import DomainError
 from pingan.roles import LEADERSHIP, SAFETY_OFFICE
 
 from .evaluation_rules import Period, PeriodError
 from .exports import write_csv, write_xlsx
+from .models import Evaluation
+from .services import evaluations
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,3 +48,67 @@ def evaluations_export(request):
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="evaluations-{period.label}.xlsx"'
     return response
+
+
+@login_required
+def evaluations_page(request):
+    """Leadership's ranking per group for a period, with approval and the XLSX export."""
+    if not may_see_evaluations(request.user):
+        raise PermissionDenied
+    periods = list(
+        Evaluation.objects.order_by("-period_start", "period_kind").values_list("period", flat=True).distinct()
+    )
+    chosen = request.GET.get("period") or (periods[0] if periods else "")
+    rows = (
+        Evaluation.objects.filter(period=chosen)
+        .select_related("unit__town")
+        .order_by("group", "unit__kind", "rank", "unit__name")
+    )
+    groups: dict = {}
+    for e in rows:
+        groups.setdefault((e.get_group_display(), e.unit.get_kind_display()), []).append(e)
+    return render(
+        request,
+        "accountability/evaluations.html",
+        {
+            "nav": "evaluations",
+            "periods": periods,
+            "period": chosen,
+            "groups": [(group, kind, items) for (group, kind), items in groups.items()],
+            "is_leadership": request.user.is_superuser or request.user.groups.filter(name=LEADERSHIP).exists(),
+            "is_office": request.user.is_superuser or request.user.groups.filter(name=SAFETY_OFFICE).exists(),
+        },
+    )
+
+
+@login_required
+def evaluation_detail(request, evaluation_id: int):
+    """One evaluation with every number traced to the days, tasks, records and findings behind it."""
+    if not may_see_evaluations(request.user):
+        raise PermissionDenied
+    evaluation = get_object_or_404(Evaluation.objects.select_related("unit__town"), pk=evaluation_id)
+    return render(request, "accountability/evaluation_detail.html", {"nav": "evaluations", "e": evaluation})
+
+
+EVALUATION_ACTIONS = {
+    "submit_for_review": evaluations.evaluation_submit_for_review,
+    "approve": evaluations.evaluation_approve,
+    "publish": evaluations.evaluation_publish,
+}
+
+
+@login_required
+@require_POST
+def evaluation_act(request, name: str):
+    """Submit, approve or publish the evaluations chosen on the ranking page."""
+    service = EVALUATION_ACTIONS.get(name)
+    if service is None or not may_see_evaluations(request.user):
+        raise PermissionDenied
+    done = 0
+    for evaluation_id in request.POST.getlist("evaluation"):
+        try:
+            done += service(evaluation_id=int(evaluation_id), user=request.user).log is not None
+        except (DomainError, ValueError, Evaluation.DoesNotExist) as exc:
+            messages.error(request, str(exc))
+    messages.success(request, _("%(n)s evaluation(s) done") % {"n": done})
+    return redirect(f"{reverse('evaluations')}?period={request.POST.get('period', '')}")

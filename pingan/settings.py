@@ -111,7 +111,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request is then told 401 with `WWW-Authenticate: Token`.
@@ -204,7 +204,9 @@ LOGGING = {
         for app in ("pingan", "workflows", "accountability")
     },
 }
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "public-index"
 
 # Production (DJANGO_DEBUG=0): HTTPS only, secure cookies, HSTS. `manage.py check --deploy` passes.
 if not DEBUG:

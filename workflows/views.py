@@ -1,13 +1,328 @@
-"""Pages of the workflow."""
+"""Pages of the workflow: the dashboard, my work, the supervision board, actions and notices.
+
+Every page reads through the same scoping as the API; every button posts to `act`, which runs the
+transition's service, so a button shown by mistake still cannot do what its user may not.
+"""
 
 from __future__ import annotations
 
+import datetime
+from collections import Counter, defaultdict
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accountability.models import AccountabilityRecord
+from accountability.services import record_propose
+from pingan.access import access_of
+from pingan.errors import DomainError
+from pingan.models import DailyIndex, Unit
 
 from .guards import is_office
-from .models import Notice
+from .labels import action_label
+from .models import Case, ExtensionRequest, Notice, Notification, RectificationTask
+from .selectors import work_calendar
+from .services import cases as case_services
+from .services import rectification
+from .working_days import UnknownCalendarYear
+
+HEATMAP_DAYS = 30
+
+# (object kind, action) → (model, service, id keyword, text keyword or None)
+ACTIONS = {
+    ("case", "acknowledge"): (Case, case_services.case_acknowledge, "case_id", "comment"),
+    ("case", "force_analysis"): (Case, case_services.case_force_analysis, "case_id", "reason"),
+    ("case", "file_analysis"): (Case, case_services.case_file_analysis, "case_id", "report"),
+    ("case", "issue_warning"): (Case, case_services.case_issue_warning, "case_id", "comment"),
+    ("case", "start_supervision"): (Case, case_services.case_start_supervision, "case_id", "comment"),
+    ("case", "close"): (Case, case_services.case_close, "case_id", "comment"),
+    ("case", "hold_accountable"): (Case, case_services.case_hold_accountable, "case_id", "comment"),
+    ("case", "close_after_accountability"): (
+        Case,
+        case_services.case_close_after_accountability,
+        "case_id",
+        "comment",
+    ),
+    ("case", "cancel"): (Case, case_services.case_cancel, "case_id", "reason"),
+    ("task", "accept"): (RectificationTask, rectification.task_accept, "task_id", "comment"),
+    ("task", "verify"): (RectificationTask, rectification.task_verify, "task_id", "comment"),
+    ("task", "send_back"): (RectificationTask, rectification.task_return, "task_id", "reason"),
+    ("extension", "approve"): (ExtensionRequest, rectification.extension_approve, "request_id", "comment"),
+    ("extension", "refuse"): (ExtensionRequest, rectification.extension_refuse, "request_id", "reason"),
+}
+SCOPES = {
+    Case: {"town": "town", "units": "owners__unit"},
+    RectificationTask: {"town": "case__town", "units": "owner"},
+    ExtensionRequest: {"town": "task__case__town", "units": "task__owner"},
+}
+
+
+def _back(request, default: str):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _countdown(deadline: datetime.date, today: datetime.date) -> str:
+    try:
+        calendar = work_calendar()
+        if deadline < today:
+            return _("overdue by %(n)s working day(s)") % {"n": calendar.working_days_between(deadline, today)}
+        return _("%(n)s working day(s) left") % {"n": calendar.working_days_between(today, deadline)}
+    except UnknownCalendarYear:
+        return _("due %(day)s") % {"day": deadline}
+
+
+@login_required
+@require_POST
+def act(request, kind: str, object_id: int, name: str):
+    """Run one action from a page's button, then go back to the page."""
+    try:
+        model, service, id_keyword, text = ACTIONS[(kind, name)]
+    except KeyError:
+        raise Http404 from None
+    visible = access_of(request).scope(model.objects.all(), **SCOPES[model])
+    obj = get_object_or_404(visible, pk=object_id)
+    try:
+        service(**{id_keyword: obj.pk, "user": request.user, text: request.POST.get("text", "")})
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(action)s") % {"action": action_label(name)})
+    return _back(request, "my-work")
+
+
+@login_required
+@require_POST
+def submit_task(request, task_id: int):
+    """The owner submits a report with attachments."""
+    task = get_object_or_404(
+        access_of(request).scope(RectificationTask.objects.all(), **SCOPES[RectificationTask]), pk=task_id
+    )
+    try:
+        rectification.task_submit(
+            task_id=task.pk,
+            user=request.user,
+            report=request.POST.get("report", ""),
+            files=request.FILES.getlist("files"),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(action)s") % {"action": action_label("submit")})
+    return _back(request, "my-work")
+
+
+@login_required
+@require_POST
+def request_extension(request, task_id: int):
+    task = get_object_or_404(
+        access_of(request).scope(RectificationTask.objects.all(), **SCOPES[RectificationTask]), pk=task_id
+    )
+    try:
+        days = int(request.POST.get("working_days", "0"))
+        rectification.task_request_extension(
+            task_id=task.pk, user=request.user, working_days=days, reason=request.POST.get("reason", "")
+        )
+    except ValueError:
+        messages.error(request, _("ask for at least one working day"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(action)s") % {"action": action_label("request_extension")})
+    return _back(request, "my-work")
+
+
+@login_required
+def my_work(request):
+    """A town official's, police station's or department's open cases and tasks, and the inbox."""
+    access = access_of(request)
+    today = timezone.localdate()
+    unit_ids = access.unit_ids
+    cases = (
+        Case.objects.filter(owners__unit__in=unit_ids, stage__in=Case.OPEN_STAGES)
+        .select_related("town")
+        .prefetch_related("owners__unit")
+        .distinct()
+        .order_by("-opened_on")
+    )
+    for case in cases:
+        case.to_acknowledge = case.stage == Case.Stage.MOBILIZE and any(
+            o.acknowledged_at is None and o.unit_id in unit_ids for o in case.owners.all()
+        )
+        case.may_file_analysis = case.stage == Case.Stage.ANALYZE and any(
+            o.unit_id in unit_ids and o.role != "department" for o in case.owners.all()
+        )
+    tasks = list(
+        RectificationTask.objects.filter(owner__in=unit_ids)
+        .exclude(state__in=RectificationTask.SETTLED_STATES)
+        .select_related("case__town", "owner")
+        .prefetch_related("extensions")
+        .order_by("deadline")
+    )
+    for task in tasks:
+        task.countdown = _countdown(task.deadline, today)
+        task.overdue = task.is_overdue(today)
+        task.may_accept = task.state == RectificationTask.State.ASSIGNED
+        task.may_submit = task.state in (RectificationTask.State.ACCEPTED, RectificationTask.State.RETURNED)
+        task.may_extend = task.state in RectificationTask.OWED_STATES and not any(
+            e.state == ExtensionRequest.State.PENDING for e in task.extensions.all()
+        )
+    inbox = Notification.objects.filter(recipient=request.user).order_by("-created_at")[:30]
+    return render(request, "workflows/my_work.html", {"nav": "my", "cases": cases, "tasks": tasks, "inbox": inbox})
+
+
+@login_required
+def dashboard(request):
+    """Levels town × day, trends, cases per stage and overdue tasks, for what the user may see."""
+    access = access_of(request)
+    if access.is_feed:
+        raise PermissionDenied
+    today = timezone.localdate()
+    latest = DailyIndex.objects.current().order_by("-date").values_list("date", flat=True).first() or today
+    first = latest - datetime.timedelta(days=HEATMAP_DAYS - 1)
+    days = [first + datetime.timedelta(days=n) for n in range(HEATMAP_DAYS)]
+    # The published index is public: everyone sees every town's levels; cases and tasks are scoped.
+    rows = DailyIndex.objects.current().filter(date__range=(first, latest)).select_related("town", "district")
+    heat: dict = defaultdict(dict)
+    trends: dict = defaultdict(dict)
+    for r in rows:
+        if r.scope == DailyIndex.Scope.TOWN:
+            heat[(r.district.name, r.town.name, r.town_id)][r.date] = r.level
+        else:
+            trends[r.district.name][r.date.isoformat()] = float(r.score)
+    heatmap = [
+        {"district": d, "town": t, "town_id": tid, "cells": [levels.get(day, "none") for day in days]}
+        for (d, t, tid), levels in sorted(heat.items())
+    ]
+    chart = {
+        "dates": [d.isoformat() for d in days],
+        "series": [
+            {"name": name, "data": [scores.get(d.isoformat()) for d in days]} for name, scores in sorted(trends.items())
+        ],
+    }
+    visible_cases = access.scope(Case.objects.all(), **SCOPES[Case])
+    stages = Counter(visible_cases.values_list("stage", flat=True))
+    overdue = (
+        access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
+        .filter(state__in=RectificationTask.OWED_STATES, deadline__lt=today)
+        .select_related("owner", "case__town")
+        .order_by("deadline")[:50]
+    )
+    return render(
+        request,
+        "workflows/dashboard.html",
+        {
+            "nav": "dashboard",
+            "days": days,
+            "heatmap": heatmap,
+            "chart": chart,
+            "stages": [(value, label, stages.get(value, 0)) for value, label in Case.Stage.choices],
+            "overdue": overdue,
+        },
+    )
+
+
+@login_required
+def board(request):
+    """The safety office's supervision board: cases by stage, work to check, deadlines, extensions."""
+    if not access_of(request).city_wide:
+        raise PermissionDenied
+    today = timezone.localdate()
+    open_cases = list(
+        Case.objects.filter(stage__in=Case.OPEN_STAGES)
+        .select_related("town")
+        .prefetch_related("owners__unit")
+        .order_by("opened_on")
+    )
+    columns = [
+        (stage, label, [c for c in open_cases if c.stage == stage])
+        for stage, label in Case.Stage.choices
+        if stage in Case.OPEN_STAGES
+    ]
+    owed = RectificationTask.objects.filter(state__in=RectificationTask.OWED_STATES).select_related(
+        "owner", "case__town"
+    )
+    try:
+        soon = work_calendar().add_working_days(today, 2)
+    except UnknownCalendarYear:
+        soon = today + datetime.timedelta(days=2)
+    context = {
+        "nav": "board",
+        "columns": columns,
+        "submitted": RectificationTask.objects.filter(state=RectificationTask.State.SUBMITTED)
+        .select_related("owner", "case__town")
+        .prefetch_related("attachments")
+        .order_by("submitted_at"),
+        "due_soon": owed.filter(deadline__range=(today, soon)).order_by("deadline"),
+        "overdue": owed.filter(deadline__lt=today).order_by("deadline"),
+        "extensions": ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING).select_related(
+            "task__owner"
+        ),
+        "notices": Notice.objects.select_related("city", "case__town").order_by("-issued_at")[:20],
+        "measures": AccountabilityRecord.Measure.choices,
+        "today": today,
+    }
+    return render(request, "workflows/board.html", context)
+
+
+@login_required
+@require_POST
+def add_task(request, case_id: int):
+    """The office assigns a task from the board."""
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        owner = Unit.objects.get(pk=request.POST.get("owner"))
+        rectification.task_create(
+            case_id=case.pk,
+            user=request.user,
+            owner=owner,
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+        )
+    except (Unit.DoesNotExist, ValueError):
+        messages.error(request, _("choose the unit that owns the task"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Task assigned"))
+    return _back(request, "board")
+
+
+@login_required
+@require_POST
+def propose_accountability(request, case_id: int):
+    """The office proposes a measure against a case's owner."""
+    case = get_object_or_404(Case, pk=case_id)
+    if not is_office(case, request.user):
+        raise PermissionDenied
+    try:
+        unit = case.owners.get(unit_id=request.POST.get("unit")).unit
+        record_propose(
+            case=case,
+            target_unit=unit,
+            measure=request.POST.get("measure", ""),
+            origin="office",
+            grounds=request.POST.get("grounds", ""),
+            user=request.user,
+            leader_name=request.POST.get("leader_name", ""),
+            leader_post=request.POST.get("leader_post", ""),
+        )
+    except (ValueError, case.owners.model.DoesNotExist):
+        messages.error(request, _("choose one of the case's owners"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(action)s") % {"action": action_label("propose")})
+    return _back(request, "board")
 
 
 @login_required

@@ -1,0 +1,115 @@
+"""The web pages as each role sees them: Chinese by default, buttons only where they may press them."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from accountability.models import Evaluation
+from pingan.models import Town
+from workflows.models import Case, RectificationTask
+
+
+@pytest.fixture
+def login(client):
+    def as_(user):
+        client.force_login(user)
+        return client
+
+    return as_
+
+
+def test_a_resident_reads_the_days_index_and_a_towns_history(client, world):
+    page = client.get("/").content.decode()
+    assert "2026-11-02 平安指数" in page and "一镇" in page and "红（较差）" in page
+    assert "拨打110" in page  # a red town driven by crime gets the crime tip
+    town = Town.objects.get(name="一镇")
+    history = client.get(reverse("town-history", args=[town.pk]) + "?days=90").content.decode()
+    assert "最近 90 天" in history and "vendor/echarts/echarts.min.js" in history
+
+
+def test_pages_need_a_login_and_the_login_page_speaks_chinese(client, db):
+    response = client.get("/my/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert "登录" in client.get("/login/").content.decode()
+
+
+def test_the_town_sees_its_cases_and_may_acknowledge(login, world, people):
+    page = login(people["town"]).get("/my/").content.decode()
+    assert "一镇" in page and "二街道" not in page
+    # the task is the police station's: the town official gets no accept button for it
+    assert 'name="accept"' not in page
+
+
+def test_the_police_station_accepts_and_submits_its_task(login, world, people):
+    client = login(people["police"])
+    task = world["一镇"]["tasks"]
+    page = client.get("/my/").content.decode()
+    assert 'name="accept"' in page and "个工作日" in page
+    client.post(reverse("act", args=["task", task.pk, "accept"]), {"next": "/my/"})
+    assert RectificationTask.objects.get(pk=task.pk).state == "accepted"
+    client.post(reverse("submit-task", args=[task.pk]), {"report": "已增派巡逻", "next": "/my/"})
+    assert RectificationTask.objects.get(pk=task.pk).state == "submitted"
+
+
+def test_a_button_pressed_without_the_right_does_nothing(login, world, people):
+    client = login(people["town"])
+    task = world["一镇"]["tasks"]
+    response = client.post(reverse("act", args=["task", task.pk, "accept"]), {"next": "/my/"}, follow=True)
+    assert "你无权" in response.content.decode()
+    assert RectificationTask.objects.get(pk=task.pk).state == "assigned"
+    other = world["二街道"]["tasks"]
+    assert client.post(reverse("act", args=["task", other.pk, "accept"])).status_code == 404
+
+
+def test_the_board_is_the_offices(login, world, people):
+    page = login(people["office"]).get("/board/").content.decode()
+    for stage in ("动员", "研判", "预警", "督办", "问责"):
+        assert stage in page
+    assert "测平安预〔2026〕1号" in page
+    forbidden = login(people["town"]).get("/board/")
+    assert forbidden.status_code == 403 and "不适用于你的角色" in forbidden.content.decode()
+
+
+def test_the_office_verifies_from_the_board_and_the_case_moves_on(login, world, people, publish):
+    task = world["一镇"]["tasks"]
+    police = login(people["police"])
+    police.post(reverse("act", args=["task", task.pk, "accept"]))
+    police.post(reverse("submit-task", args=[task.pk]), {"report": "已增派巡逻"})
+    office = login(people["office"])
+    case = world["一镇"]["cases"]
+    office.post(reverse("act", args=["case", case.pk, "start_supervision"]))
+    office.post(reverse("act", args=["task", task.pk, "verify"]))
+    assert RectificationTask.objects.get(pk=task.pk).state == "verified"
+    for n in range(3, 6):
+        publish(datetime.date(2026, 11, n), {})
+    office.post(reverse("act", args=["case", case.pk, "close"]))
+    assert Case.objects.get(pk=case.pk).stage == "closed"
+
+
+def test_leadership_opens_the_ranking_and_approves(login, world, people):
+    office = login(people["office"])
+    ids = [str(e.pk) for e in Evaluation.objects.all()]
+    office.post(reverse("evaluation-act", args=["submit_for_review"]), {"evaluation": ids, "period": "2026-11"})
+    leader = login(people["leader"])
+    page = leader.get("/evaluations/?period=2026-11").content.decode()
+    assert "一镇人民政府" in page and "排名" in page and 'name="approve"' in page
+    leader.post(reverse("evaluation-act", args=["approve"]), {"evaluation": ids, "period": "2026-11"})
+    assert set(Evaluation.objects.values_list("state", flat=True)) == {"approved"}
+    detail = leader.get(reverse("evaluation-page", args=[Evaluation.objects.first().pk])).content.decode()
+    assert "各项数据来源" in detail
+    assert login(people["town"]).get("/evaluations/").status_code == 403
+
+
+def test_the_dashboard_shows_levels_stages_and_overdue_work(login, world, people):
+    page = login(people["district"]).get("/dashboard/").content.decode()
+    assert "一镇" in page and "二街道" in page and "预警" in page and "trend-data" in page
+
+
+def test_english_is_available_and_complete_on_the_pages(client, login, world, people):
+    client = login(people["office"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    for url in ("/", "/board/", "/my/", "/dashboard/", "/evaluations/?period=2026-11"):
+        page = client.get(url).content.decode()
+        assert 'lang="en"' in page, url
+        assert "Supervision board" in page
