@@ -113,3 +113,37 @@ def test_english_is_available_and_complete_on_the_pages(client, login, world, pe
         page = client.get(url).content.decode()
         assert 'lang="en"' in page, url
         assert "Supervision board" in page
+
+
+PAGES = ["/", "/board/", "/my/", "/dashboard/", "/evaluations/?period=2026-11", "/login/"]
+
+
+def catalogue():
+    from tests.test_translations import entries
+
+    return [(msgid, msgstr) for msgid, msgstr, block in entries() if "msgid_plural" not in block and "%" not in msgid]
+
+
+def visible_text(html: str) -> str:
+    import re
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", "\n", html)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_no_english_is_left_on_the_chinese_pages(login, world, people, url):
+    text = visible_text(login(people["office"]).get(url).content.decode())
+    lines = {line.strip() for line in text.splitlines() if line.strip()}
+    leftovers = [msgid for msgid, _ in catalogue() if " " in msgid and msgid in lines]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_no_chinese_label_is_left_on_the_english_pages(login, world, people, url):
+    client = login(people["office"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    text = visible_text(client.get(url).content.decode())
+    lines = {line.strip() for line in text.splitlines() if line.strip()}
+    leftovers = [msgstr for _, msgstr in catalogue() if len(msgstr) >= 3 and msgstr in lines]
+    assert leftovers == []
