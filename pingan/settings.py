@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pingan.resilience.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "pingan.middleware.ChineseUnlessChosen",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +85,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a connection broken by a database restart is replaced, not reused
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,0 +1,37 @@
+"""When the database is unreachable (a restart, a failover), answer 503 cleanly and recover by itself.
+
+Django reconnects on the next request once the database is back (CONN_HEALTH_CHECKS); meanwhile a
+request that hits the outage gets a short 503 with Retry-After instead of a 500 and a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("pingan.resilience")
+
+
+class DatabaseOutageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("database unavailable while serving %s: %s", request.path, exception)
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+        message = _("The service is briefly unavailable; please try again in a moment.")
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message, "code": "unavailable"}, status=503)
+        else:
+            response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response
