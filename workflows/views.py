@@ -81,6 +81,21 @@ def _countdown(deadline: datetime.date, today: datetime.date) -> str:
         return _("due %(day)s") % {"day": deadline}
 
 
+def _visible(request, model, pk: int):
+    """The object if the user may see it (the API's scoping), else 404."""
+    return get_object_or_404(access_of(request).scope(model.objects.all(), **SCOPES[model]), pk=pk)
+
+
+def _run(request, name: str, call) -> None:
+    """Run a service call; tell the user it was done, or why not."""
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(action)s") % {"action": action_label(name)})
+
+
 @login_required
 @require_POST
 def act(request, kind: str, object_id: int, name: str):
@@ -89,14 +104,10 @@ def act(request, kind: str, object_id: int, name: str):
         model, service, id_keyword, text = ACTIONS[(kind, name)]
     except KeyError:
         raise Http404 from None
-    visible = access_of(request).scope(model.objects.all(), **SCOPES[model])
-    obj = get_object_or_404(visible, pk=object_id)
-    try:
-        service(**{id_keyword: obj.pk, "user": request.user, text: request.POST.get("text", "")})
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Done: %(action)s") % {"action": action_label(name)})
+    obj = _visible(request, model, object_id)
+    _run(
+        request, name, lambda: service(**{id_keyword: obj.pk, "user": request.user, text: request.POST.get("text", "")})
+    )
     return _back(request, "my-work")
 
 
@@ -104,40 +115,36 @@ def act(request, kind: str, object_id: int, name: str):
 @require_POST
 def submit_task(request, task_id: int):
     """The owner submits a report with attachments."""
-    task = get_object_or_404(
-        access_of(request).scope(RectificationTask.objects.all(), **SCOPES[RectificationTask]), pk=task_id
-    )
-    try:
-        rectification.task_submit(
+    task = _visible(request, RectificationTask, task_id)
+    _run(
+        request,
+        "submit",
+        lambda: rectification.task_submit(
             task_id=task.pk,
             user=request.user,
             report=request.POST.get("report", ""),
             files=request.FILES.getlist("files"),
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Done: %(action)s") % {"action": action_label("submit")})
+        ),
+    )
     return _back(request, "my-work")
 
 
 @login_required
 @require_POST
 def request_extension(request, task_id: int):
-    task = get_object_or_404(
-        access_of(request).scope(RectificationTask.objects.all(), **SCOPES[RectificationTask]), pk=task_id
-    )
+    """The owner asks for more working days."""
+    task = _visible(request, RectificationTask, task_id)
     try:
         days = int(request.POST.get("working_days", "0"))
-        rectification.task_request_extension(
-            task_id=task.pk, user=request.user, working_days=days, reason=request.POST.get("reason", "")
-        )
     except ValueError:
-        messages.error(request, _("ask for at least one working day"))
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Done: %(action)s") % {"action": action_label("request_extension")})
+        days = 0
+    _run(
+        request,
+        "request_extension",
+        lambda: rectification.task_request_extension(
+            task_id=task.pk, user=request.user, working_days=days, reason=request.POST.get("reason", "")
+        ),
+    )
     return _back(request, "my-work")
 
 
@@ -277,51 +284,49 @@ def board(request):
 @login_required
 @require_POST
 def add_task(request, case_id: int):
-    """The office assigns a task from the board."""
-    case = get_object_or_404(Case, pk=case_id)
-    try:
-        owner = Unit.objects.get(pk=request.POST.get("owner"))
-        rectification.task_create(
+    """The office assigns a task from the board (the service checks it is the office)."""
+    case = _visible(request, Case, case_id)
+    owner = Unit.objects.filter(pk=request.POST.get("owner") or None).first()
+    if owner is None:
+        messages.error(request, _("choose the unit that owns the task"))
+        return _back(request, "board")
+    _run(
+        request,
+        "create",
+        lambda: rectification.task_create(
             case_id=case.pk,
             user=request.user,
             owner=owner,
             title=request.POST.get("title", ""),
             description=request.POST.get("description", ""),
-        )
-    except (Unit.DoesNotExist, ValueError):
-        messages.error(request, _("choose the unit that owns the task"))
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Task assigned"))
+        ),
+    )
     return _back(request, "board")
 
 
 @login_required
 @require_POST
 def propose_accountability(request, case_id: int):
-    """The office proposes a measure against a case's owner."""
-    case = get_object_or_404(Case, pk=case_id)
-    if not is_office(case, request.user):
-        raise PermissionDenied
-    try:
-        unit = case.owners.get(unit_id=request.POST.get("unit")).unit
-        record_propose(
+    """The office proposes a measure against one of a case's owners."""
+    case = _visible(request, Case, case_id)
+    owner = case.owners.select_related("unit").filter(unit_id=request.POST.get("unit") or None).first()
+    if owner is None:
+        messages.error(request, _("choose one of the case's owners"))
+        return _back(request, "board")
+    _run(
+        request,
+        "propose",
+        lambda: record_propose(
             case=case,
-            target_unit=unit,
+            target_unit=owner.unit,
             measure=request.POST.get("measure", ""),
             origin="office",
             grounds=request.POST.get("grounds", ""),
             user=request.user,
             leader_name=request.POST.get("leader_name", ""),
             leader_post=request.POST.get("leader_post", ""),
-        )
-    except (ValueError, case.owners.model.DoesNotExist):
-        messages.error(request, _("choose one of the case's owners"))
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Done: %(action)s") % {"action": action_label("propose")})
+        ),
+    )
     return _back(request, "board")
 
 

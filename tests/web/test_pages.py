@@ -147,3 +147,17 @@ def test_no_chinese_label_is_left_on_the_english_pages(login, world, people, url
     lines = {line.strip() for line in text.splitlines() if line.strip()}
     leftovers = [msgstr for _, msgstr in catalogue() if len(msgstr) >= 3 and msgstr in lines]
     assert leftovers == []
+
+
+def test_the_office_proposes_accountability_from_the_board_and_a_town_cannot(login, world, people):
+    from accountability.models import AccountabilityRecord
+
+    case = world["一镇"]["cases"]
+    unit = case.owners.get(role="town_government").unit
+    body = {"unit": unit.pk, "measure": "interview", "grounds": "整改不力", "next": "/board/"}
+    before = AccountabilityRecord.objects.count()
+    refused = login(people["town"]).post(reverse("board-propose", args=[case.pk]), body, follow=True)
+    assert "只有平安办可以提出问责建议" in refused.content.decode()
+    assert AccountabilityRecord.objects.count() == before
+    login(people["office"]).post(reverse("board-propose", args=[case.pk]), body)
+    assert AccountabilityRecord.objects.filter(case=case, grounds="整改不力", target_unit=unit).exists()
