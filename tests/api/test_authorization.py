@@ -142,3 +142,21 @@ def test_the_inbox_is_ones_own(world, client_for, people):
     theirs = people["town"].notifications.first()
     assert client_for("police").get(f"/api/v1/inbox/{theirs.pk}/").status_code == 404
     assert client_for("town").post(f"/api/v1/inbox/{theirs.pk}/read/").status_code == 200
+
+
+@pytest.mark.parametrize("role, status", [("office", 201), ("town", 403), ("leader", 403), ("feed", 403), (None, 401)])
+def test_proposing_accountability_through_the_api(world, client_for, role, status):
+    case = world["一镇"]["cases"]
+    unit = case.owners.get(role="town_government").unit
+    body = {"case": case.pk, "target_unit": unit.pk, "measure": "interview", "grounds": "整改不力"}
+    response = client_for(role).post("/api/v1/accountability-records/", body, format="json")
+    assert response.status_code == status, response.content
+    if status == 201:
+        assert response.json()["origin"] == "office" and response.json()["state"] == "proposed"
+
+
+def test_the_ranking_export_through_the_api(world, client_for):
+    office = client_for("office").get("/api/v1/evaluations/export/", {"period": "2026-11"})
+    assert office.status_code == 200 and office["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert client_for("town").get("/api/v1/evaluations/export/", {"period": "2026-11"}).status_code == 403
+    assert client_for("office").get("/api/v1/evaluations/export/", {"period": "2026-13"}).status_code == 400
