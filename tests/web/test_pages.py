@@ -161,3 +161,10 @@ def test_the_office_proposes_accountability_from_the_board_and_a_town_cannot(log
     assert AccountabilityRecord.objects.count() == before
     login(people["office"]).post(reverse("board-propose", args=[case.pk]), body)
     assert AccountabilityRecord.objects.filter(case=case, grounds="整改不力", target_unit=unit).exists()
+
+
+def test_the_navigation_offers_only_what_the_role_may_open(login, world, people):
+    town = login(people["town"]).get("/my/").content.decode()
+    assert "/board/" not in town and "/evaluations/" not in town and "/dashboard/" in town
+    office = login(people["office"]).get("/my/").content.decode()
+    assert "/board/" in office and "/evaluations/" in office
