@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import QuerySet
 
-from pingan.models import DailyIndex, IndexPolicy, Unit
+from pingan.models import DailyIndex, IndexPolicy
 
 from .models import CalendarDay, CalendarYear, Case, RectificationTask
 from .working_days import WorkCalendar
@@ -49,10 +49,6 @@ def days_out_of_colour(case: Case) -> int:
 
 def required_days_out_of_colour(case: Case, today: datetime.date) -> int:
     return policy_for(case, today).close_after_days
-
-
-def case_owner_units(case: Case) -> QuerySet[Unit]:
-    return Unit.objects.filter(case_ownerships__case=case)
 
 
 def open_tasks(case: Case) -> QuerySet[RectificationTask]:

@@ -29,10 +29,6 @@ DECIDED = [AccountabilityRecord.State.APPROVED, AccountabilityRecord.State.EXECU
 STORED_FIELDS = ("score", "rank", "group_size", "vetoed", "recommendation", "components")
 
 
-class EvaluationRefused(DomainError):
-    """Some evaluations were left as they are; the message lists each and why."""
-
-
 @dataclass
 class EvaluationReport:
     period: rules.Period
@@ -40,10 +36,6 @@ class EvaluationReport:
     updated: int = 0
     unchanged: int = 0
     refused: list[str] = field(default_factory=list)
-
-    def raise_for_refusals(self) -> None:
-        if self.refused:
-            raise EvaluationRefused("\n".join(self.refused))
 
 
 def scheme_in_force(city: City, day: datetime.date) -> EvaluationScheme:
@@ -240,22 +232,3 @@ def evaluation_approve(*, evaluation_id: int, user, comment: str = "") -> Outcom
 def evaluation_publish(*, evaluation_id: int, user, comment: str = "") -> Outcome:
     """An approved evaluation is published."""
     return perform(Evaluation, evaluation_id, "publish", user=user, comment=comment)
-
-
-def period_transition(period: rules.Period, name: str, *, user, comment: str = "") -> tuple[int, list[str]]:
-    """Apply one transition to every evaluation of a period that can take it; returns (done, refusals)."""
-    services = {
-        "submit_for_review": evaluation_submit_for_review,
-        "approve": evaluation_approve,
-        "publish": evaluation_publish,
-    }
-    done, refusals = 0, []
-    for evaluation in Evaluation.objects.filter(period_kind=period.kind, period_start=period.start).select_related(
-        "unit"
-    ):
-        try:
-            if services[name](evaluation_id=evaluation.pk, user=user, comment=comment).log is not None:
-                done += 1
-        except DomainError as exc:
-            refusals.append(f"{evaluation.unit}: {exc}")
-    return done, refusals

@@ -3,6 +3,7 @@ import csv
 from django.core.management.base import BaseCommand
 
 from workflows.models import Case
+from workflows.selectors import open_tasks
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
                     case.escalation_level,
                     case.town.district.name,
                     case.days.count(),
-                    case.tasks.exclude(state__in=["verified", "cancelled"]).count(),
+                    open_tasks(case).count(),
                     case.ended_at.isoformat() if case.ended_at else "",
                 ]
             )
