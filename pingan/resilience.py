@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -25,9 +25,9 @@ class DatabaseOutageMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
+        # The broken connection is dropped by Django at the end of this request (close_old_connections),
+        # and the next request opens a fresh one: no restart needed.
         logger.error("database unavailable while serving %s: %s", request.path, exception)
-        for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
         message = _("The service is briefly unavailable; please try again in a moment.")
         if request.path.startswith("/api/"):
             response = JsonResponse({"detail": message, "code": "unavailable"}, status=503)
