@@ -46,9 +46,7 @@ import os
 import platform
 import pstats
 import random
-import shutil
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -56,7 +54,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
+
+from harness import (  # bench/ is the script's folder, so on the path
+    QueryCounter,
+    ThrowawayDatabase,
+    database_label,
+    say,
+    setup_django,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,91 +87,6 @@ MEDIAN_POPULATION = 25_000  # log-normal, sigma 0.8: mean ≈ 34,000, about Chin
 
 
 # --- the throwaway database -------------------------------------------------------------------------
-
-
-class ThrowawayDatabase:
-    """Points DATABASE_URL at a fresh database before Django starts, and removes it afterwards."""
-
-    def __init__(self) -> None:
-        self.given = os.environ.get("DATABASE_URL", "")
-        self.scheme = urlsplit(self.given).scheme if self.given else "sqlite"
-        self.folder = ""
-        self.created = False
-
-    def __enter__(self) -> ThrowawayDatabase:
-        self.folder = tempfile.mkdtemp(prefix="pingan-bench-")  # also holds the run's var/ (broker, mail)
-        if self.scheme.startswith("sqlite"):
-            os.environ["DATABASE_URL"] = f"sqlite:///{self.folder}/bench.sqlite3"
-        elif self.scheme in ("postgres", "postgresql", "pgsql"):
-            self._create_postgres()
-        else:
-            raise SystemExit(f"DATABASE_URL must be unset, SQLite or PostgreSQL, not {self.scheme!r}")
-        return self
-
-    def _admin(self):
-        import psycopg
-
-        return psycopg.connect(self.given, autocommit=True)
-
-    def _create_postgres(self) -> None:
-        from psycopg import sql
-
-        with self._admin() as admin:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
-            if exists:
-                raise SystemExit(
-                    f"database {BENCH_DATABASE!r} already exists on that server (left by an interrupted run?); "
-                    f"drop it first: dropdb {BENCH_DATABASE}"
-                )
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
-        self.created = True
-        parts = urlsplit(self.given)
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-
-    def __exit__(self, *exc) -> None:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        if self.created:
-            from psycopg import sql
-
-            with self._admin() as admin:
-                force = " WITH (FORCE)" if admin.info.server_version >= 130000 else ""
-                admin.execute(sql.SQL("DROP DATABASE {}" + force).format(sql.Identifier(BENCH_DATABASE)))
-        os.environ["DATABASE_URL"] = self.given
-        if not self.given:
-            del os.environ["DATABASE_URL"]
-
-
-def setup_django(scratch: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
-    # Nothing leaves the run: files under the scratch folder, mail kept in memory, no real broker.
-    os.environ["PINGAN_VAR_DIR"] = scratch
-    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["DJANGO_DEBUG"] = "0"  # measure what production runs: no query log kept by DEBUG
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def database_label() -> str:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        v = connection.pg_version
-        return f"PostgreSQL {v // 10000}.{v % 10000}"
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    return connection.vendor
 
 
 # --- the synthetic data set ---------------------------------------------------------------------------
@@ -269,23 +190,6 @@ class EngineRun:
     levels: Counter
     steps: dict[str, float] = field(default_factory=dict)
     intake_queries: int = 0
-
-
-class QueryCounter:
-    """Counts and times every SQL statement (an execute wrapper). Unlike CaptureQueriesContext it has no cap:
-    that one reads Django's queries_log, which keeps only the last 9,000 queries."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - start
 
 
 INTAKE = "case intake"
@@ -513,14 +417,6 @@ def queries(run: EngineRun) -> str:
     return f"{run.queries:,}" + (f" ({run.intake_queries:,} in case intake)" if INTAKE in run.steps else "")
 
 
-def table(rows: list[tuple[str, str]]) -> str:
-    width = max(len(k) for k, _ in rows)
-    vwidth = max(len(v) for _, v in rows)
-    lines = [f"| {'measure':<{width}} | {'value':>{vwidth}} |", f"|{'-' * (width + 2)}|{'-' * (vwidth + 1)}:|"]
-    lines += [f"| {k:<{width}} | {v:>{vwidth}} |" for k, v in rows]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
@@ -533,10 +429,7 @@ def main() -> None:
     if args.towns < 1 or args.naive_sample < 1:
         parser.error("--towns and --naive-sample must be positive")
 
-    def say(message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-    with ThrowawayDatabase() as database:
+    with ThrowawayDatabase(BENCH_DATABASE) as database:
         setup_django(database.folder)
         label = database_label()
         say(f"{label}: fresh database ready ({BENCH_DATABASE if database.created else 'temporary file'})")

@@ -55,16 +55,22 @@ import platform
 import pstats
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
+
+from harness import (  # bench/ is the script's folder, so on the path
+    QueryCounter,
+    ThrowawayDatabase,
+    database_label,
+    say,
+    setup_django,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,95 +94,6 @@ FUTURE, REMIND, NOTICE, PROPOSE, HANDLED = range(5)
 
 
 # --- the throwaway database (as in bench/score_day.py) -----------------------------------------------
-
-
-class ThrowawayDatabase:
-    """Points DATABASE_URL at a fresh database before Django starts, and removes it afterwards."""
-
-    def __init__(self) -> None:
-        self.given = os.environ.get("DATABASE_URL", "")
-        self.scheme = urlsplit(self.given).scheme if self.given else "sqlite"
-        self.folder = ""
-        self.created = False
-
-    def __enter__(self) -> ThrowawayDatabase:
-        self.folder = tempfile.mkdtemp(prefix="pingan-bench-sweep-")  # also holds the run's var/
-        if self.scheme.startswith("sqlite"):
-            os.environ["DATABASE_URL"] = f"sqlite:///{self.folder}/bench.sqlite3"
-        elif self.scheme in ("postgres", "postgresql", "pgsql"):
-            self._create_postgres()
-        else:
-            raise SystemExit(f"DATABASE_URL must be unset, SQLite or PostgreSQL, not {self.scheme!r}")
-        return self
-
-    def _admin(self):
-        import psycopg
-
-        return psycopg.connect(self.given, autocommit=True)
-
-    def _create_postgres(self) -> None:
-        from psycopg import sql
-
-        with self._admin() as admin:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
-            if exists:
-                raise SystemExit(
-                    f"database {BENCH_DATABASE!r} already exists on that server (left by an interrupted run?); "
-                    f"drop it first: dropdb {BENCH_DATABASE}"
-                )
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
-        self.created = True
-        parts = urlsplit(self.given)
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-
-    def __exit__(self, *exc) -> None:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        if self.created:
-            from psycopg import sql
-
-            with self._admin() as admin:
-                force = " WITH (FORCE)" if admin.info.server_version >= 130000 else ""
-                admin.execute(sql.SQL("DROP DATABASE {}" + force).format(sql.Identifier(BENCH_DATABASE)))
-        os.environ["DATABASE_URL"] = self.given
-        if not self.given:
-            del os.environ["DATABASE_URL"]
-
-
-def setup_django(scratch: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
-    # Nothing leaves the run: files under the scratch folder, mail kept in memory, no real broker.
-    os.environ["PINGAN_VAR_DIR"] = scratch
-    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["DJANGO_DEBUG"] = "0"  # measure what production runs: no query log kept by DEBUG
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def database_label() -> str:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        v = connection.pg_version
-        return f"PostgreSQL {v // 10000}.{v % 10000}"
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    return connection.vendor
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # --- writing rows: COPY on PostgreSQL, bulk_create in batches elsewhere -------------------------------
@@ -509,25 +426,6 @@ def empty_workflow_tables() -> None:
 # --- the sweep ------------------------------------------------------------------------------------------
 
 
-class QueryCounter:
-    """Counts and times every SQL statement (an execute wrapper). Unlike CaptureQueriesContext it has no cap."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.statements: list[tuple[float, str]] = []
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            elapsed = time.perf_counter() - start
-            self.seconds += elapsed
-            self.statements.append((elapsed, sql))
-
-
 STEPS = {
     "_remind": "remind (select due tomorrow, notify, mark)",
     "_overdue_notices": "supervision notices (select overdue, number, notify, mark)",
@@ -619,17 +517,6 @@ def check_first(run: SweepRun, work: Workload) -> None:
 # --- reporting ---------------------------------------------------------------------------------------------
 
 
-def table(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("measure", "value")) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        values = " | ".join(f"{v:>{w}}" for v, w in zip(cells[1:], widths[1:], strict=True))
-        return f"| {cells[0]:<{widths[0]}} | {values} |"
-
-    rule = f"|{'-' * (widths[0] + 2)}|" + "|".join(f"{'-' * (w + 1)}:" for w in widths[1:]) + "|"
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
 def step_rows(run: SweepRun) -> list[tuple[str, str]]:
     rows = [(f"  {label}", f"{run.steps[name][0]:.2f} ({run.steps[name][1]} q)") for name, label in STEPS.items()]
     rest_s = run.seconds - sum(s for s, _ in run.steps.values())
@@ -668,7 +555,7 @@ def main() -> None:
     if args.tasks < 1 or not 0 < small < args.tasks or not 0 < args.member_share <= 1:
         parser.error("need 0 < --small < --tasks and 0 < --member-share <= 1")
 
-    with ThrowawayDatabase() as database:
+    with ThrowawayDatabase(BENCH_DATABASE) as database:
         setup_django(database.folder)
         label = database_label()
         say(f"{label}: fresh database ready ({BENCH_DATABASE if database.created else 'temporary file'})")
