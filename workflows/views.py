@@ -71,9 +71,8 @@ def _back(request, default: str):
     return redirect(default)
 
 
-def _countdown(deadline: datetime.date, today: datetime.date) -> str:
+def _countdown(calendar, deadline: datetime.date, today: datetime.date) -> str:
     try:
-        calendar = work_calendar()
         if deadline < today:
             return _("overdue by %(n)s working day(s)") % {"n": calendar.working_days_between(deadline, today)}
         return _("%(n)s working day(s) left") % {"n": calendar.working_days_between(today, deadline)}
@@ -175,8 +174,9 @@ def my_work(request):
         .prefetch_related("extensions")
         .order_by("deadline")
     )
+    calendar = work_calendar()  # read once for every countdown on the page
     for task in tasks:
-        task.countdown = _countdown(task.deadline, today)
+        task.countdown = _countdown(calendar, task.deadline, today)
         task.overdue = task.is_overdue(today)
         task.may_accept = task.state == RectificationTask.State.ASSIGNED
         task.may_submit = task.state in (RectificationTask.State.ACCEPTED, RectificationTask.State.RETURNED)
