@@ -112,6 +112,9 @@ def _compute_city(period: rules.Period, city: City) -> EvaluationReport:
         results[unit.id] = rules.evaluate(facts[unit.id], weights, deductions, scheme.veto_cap)
 
     with transaction.atomic():
+        # One computation per city at a time (two beat schedulers, a redelivered job): the rows to
+        # lock may not exist yet, so lock the city; the second then finds the first's evaluations.
+        City.objects.select_for_update().filter(pk=city.pk).first()
         existing = {
             e.unit_id: e
             for e in Evaluation.objects.select_for_update().filter(
