@@ -1,0 +1,687 @@
+#!/usr/bin/env python
+"""Benchmark: the API and pages under load (gunicorn, 32 concurrent clients, wrk), a million tasks stored.
+
+Run from the project root:
+
+    .venv/bin/python bench/load.py [--quick] [--tasks N] [--small N] [--duration S] [--workers N]
+
+It needs wrk (Debian: `apt-get install -y wrk`). It never touches the developer's data. With DATABASE_URL
+unset (or pointing at SQLite) it works on a temporary SQLite file; with DATABASE_URL pointing at PostgreSQL
+it creates a separate database `pingan_bench_load` on that server, and drops it at the end (also on Ctrl-C).
+Everything is on the loopback interface; var/ is a temporary folder, mail stays in memory, the broker too.
+
+The synthetic data set is bench/sweep.py's (imported, not copied): one city, its towns in districts of 15,
+each town with its government and police station, one open case per town at most in stage "supervise",
+20 open tasks per case (50,000 cases and towns for 1,000,000 tasks), with the sweep's shares of tasks due
+tomorrow, overdue and already handled, around today (the server's date). On top of it: the published index
+(one publication, 1 row per town and per district) for the last --index-days days up to yesterday, a city
+safety office with one member (group safety_office) and one town official (a member of the town government
+of a town with a case), each with an API token; the office also has a session for the board page.
+
+What it measures, in one run:
+
+a. The queries of one request of each measured path, in process (django.test.Client under an execute
+   wrapper, after one warm-up request), on a smaller copy (--small tasks) and on the full one: equal
+   numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
+b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
+   connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
+   seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors.
+   The bare DRF endpoint (bench/load_urls.py: the same authentication and permissions, a tiny JSON) runs
+   first and last; each path's throughput is compared with the mean of the two. Between two paths the
+   server is drained (requests left queued by wrk are served before the next path starts).
+
+wrk is a closed loop: each connection sends its next request when the answer arrives, so with 32 connections
+the mean latency is 32 / throughput (Little's law); p95 ≤ 100 ms needs roughly ≥ 320 requests per second.
+
+Targets (issue): p95 ≤ 100 ms for the task list, the supervision board and the public index with a million
+tasks stored, and throughput ≥ 50 % of the bare DRF endpoint's on the same server in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from harness import (  # bench/ is the script's folder, so on the path
+    QueryCounter,
+    ThrowawayDatabase,
+    database_label,
+    say,
+    setup_django,
+    table,
+)
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+from sweep import Plan, build_region, build_workload, empty_workflow_tables, write_rows  # noqa: E402
+
+BENCH_DATABASE = "pingan_bench_load"
+FULL_TASKS = 1_000_000
+QUICK_TASKS = 20_000
+TASKS_PER_CASE = 20  # bench/sweep.py's shape
+MIN_TOWNS = 2_000
+MEMBER_SHARE = 0.05
+SEED = 20261127
+CONNECTIONS = 32
+FULL_DURATION = 15
+QUICK_DURATION = 3
+TARGET_P95_MS = 100
+TARGET_RATIO = 0.5
+WRK_INSTALL = "apt-get install -y wrk"
+# A path whose one request takes longer than this alone, in process, is not put under load: with 32
+# connections its answers would queue for longer than the run lasts (its one request is the measure).
+SLOW_S = 2.0
+
+
+# --- the data set ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class People:
+    office: object
+    office_token: str
+    official: object = None
+    official_token: str = ""
+    official_town: str = ""
+    session: str = ""  # the office's session cookie (the board is a page)
+
+
+def make_people(region) -> People:
+    """The city's safety office with one member, and one official of the first town's government (the
+    first town has a case in every copy bench/sweep.py builds); each with an API token."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    from pingan import roles
+    from pingan.models import Town, Unit
+
+    User = get_user_model()
+    office = User.objects.create_user("bench_office", "office@example.invalid", "!")
+    office.groups.add(Group.objects.get_or_create(name=roles.SAFETY_OFFICE)[0])
+    Unit.objects.create(city_id=region.city_id, kind=Unit.Kind.SAFETY_OFFICE, name="基准市平安办").members.add(office)
+    official = User.objects.create_user("bench_town", "town@example.invalid", "!")
+    official.groups.add(Group.objects.get_or_create(name=roles.TOWN)[0])
+    government = Unit.objects.get(pk=region.units[0][0])
+    government.members.add(official)
+    region.member_towns.add(0)  # so that the sweep's workload also finds a case with members
+    return People(
+        office=office,
+        office_token=Token.objects.create(user=office).key,
+        official=official,
+        official_token=Token.objects.create(user=official).key,
+        official_town=Town.objects.get(pk=government.town_id).name,
+    )
+
+
+def check_official(people: People) -> int:
+    """The official's town has an open case; returns its open tasks."""
+    from workflows.models import Case, RectificationTask
+
+    case = Case.objects.get(town__name=people.official_town, stage__in=Case.OPEN_STAGES)
+    return RectificationTask.objects.filter(case=case).count()
+
+
+def publish_index(city_id: int, latest: datetime.date, days: int, rng: random.Random) -> int:
+    """One current publication per day for the last `days` days up to `latest`: a row per town and per
+    district, levels about 60 % blue, 25 % yellow, 10 % orange, 5 % red (written directly, not scored)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from pingan.models import DailyIndex, District, IndexPolicy, Publication, Town
+
+    policy = IndexPolicy.objects.get(name="zhuhai-2014", version=1)
+    towns = list(Town.objects.filter(district__city_id=city_id).order_by("id").values_list("id", "district_id"))
+    districts = sorted({d for _, d in towns})
+    assert len(districts) == District.objects.filter(city_id=city_id).count()
+    now = timezone.now()
+    postgres = connection.vendor == "postgresql"
+    levels = [("blue", 95, "excellent"), ("yellow", 85, "good"), ("orange", 75, "poor"), ("red", 40, "very_poor")]
+    points = {"excellent": 100, "good": 80, "poor": 60, "very_poor": 0}
+
+    def items(grade: str):
+        quiet = {"count": 0, "deaths": 0, "grade": "excellent", "points": 100}
+        value = {
+            "crime": {"count": rng.randint(1, 9), "deaths": 0, "grade": grade, "points": points[grade]},
+            "fire": quiet,
+            "traffic": quiet,
+        }
+        return json.dumps(value) if postgres else value  # COPY takes jsonb as text
+
+    written = 0
+    with transaction.atomic():
+        for n in range(days):
+            day = latest - datetime.timedelta(days=days - 1 - n)
+            publication = Publication.objects.create(
+                city_id=city_id,
+                date=day,
+                revision=1,
+                policy=policy,
+                baselines={},
+                published_at=now,
+                rows_written=len(towns) + len(districts),
+            )
+
+            def rows(day=day, publication=publication):
+                for town_id, district_id in towns:
+                    level, score, grade = rng.choices(levels, weights=(60, 25, 10, 5))[0]
+                    yield ("town", district_id, town_id, day, 1, True, publication.pk, policy.pk, 50_000,
+                           Decimal(score), level, items(grade))  # fmt: skip
+                for district_id in districts:
+                    yield ("district", district_id, None, day, 1, True, publication.pk, policy.pk, 750_000,
+                           Decimal("88.50"), "yellow", items("good"))  # fmt: skip
+
+            fields = ["scope", "district", "town", "date", "revision", "is_current", "publication", "policy",
+                      "population", "score", "level", "items"]  # fmt: skip
+            written += write_rows(DailyIndex, fields, rows())
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM ANALYZE "{DailyIndex._meta.db_table}"')
+    return written
+
+
+def plan_for(today: datetime.date) -> tuple[Plan, datetime.date]:
+    """bench/sweep.py's deadlines around today; around the sweep's own day if the calendar cannot."""
+    import sweep
+
+    try:
+        plan = Plan.around(today)
+        if plan.later and plan.within_grace and plan.beyond_grace:
+            return plan, today
+    except Exception as exc:  # a year the calendar does not know
+        say(f"deadlines cannot be placed around {today} ({exc}); using {sweep.DAY}")
+    return Plan.around(sweep.DAY), sweep.DAY
+
+
+# --- the measured paths ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Path_:
+    key: str
+    label: str
+    url: str
+    who: str  # "office" (token), "official" (token), "session" (office's cookie), "anonymous"
+    api: bool = True
+
+
+PATHS = [
+    Path_("bare", "bare DRF endpoint (token, office)", "/bench/bare/", "office"),
+    Path_("tasks-office", "task list, API, office (token)", "/api/v1/tasks/", "office"),
+    Path_("tasks-town", "task list, API, town official (token)", "/api/v1/tasks/", "official"),
+    Path_("board", "supervision board, page /board/ (office session)", "/board/", "session", api=False),
+    Path_("cases", "cases in supervision, API (office token)", "/api/v1/cases/?stage=supervise", "office"),
+    Path_("index-api", "public index, API /api/v1/index/ (anonymous)", "/api/v1/index/", "anonymous"),
+    Path_("index-page", "public index, page / (anonymous)", "/", "anonymous", api=False),
+]
+
+
+def headers_for(path: Path_, people: People) -> dict[str, str]:
+    headers = {"X-Forwarded-Proto": "https"}  # what the TLS proxy in front of gunicorn says
+    if path.api:
+        headers["Accept"] = "application/json"
+    if path.who == "office":
+        headers["Authorization"] = f"Token {people.office_token}"
+    elif path.who == "official":
+        headers["Authorization"] = f"Token {people.official_token}"
+    elif path.who == "session":
+        headers["Cookie"] = f"sessionid={people.session}"
+    return headers
+
+
+@dataclass
+class Counted:
+    queries: int
+    seconds: float  # the counted request, in process
+    status: int
+    size: int
+
+
+def count_queries(people: People) -> dict[str, Counted]:
+    """One request of each path in process, after a warm-up request: its queries and time."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    results = {}
+    with override_settings(ROOT_URLCONF="load_urls"):
+        for path in PATHS:
+            client = Client()
+            extra = {"secure": True}
+            if path.api:
+                extra["HTTP_ACCEPT"] = "application/json"
+            if path.who in ("office", "official"):
+                token = people.office_token if path.who == "office" else people.official_token
+                extra["HTTP_AUTHORIZATION"] = f"Token {token}"
+            elif path.who == "session":
+                client.cookies[settings.SESSION_COOKIE_NAME] = people.session
+            for _ in range(2):  # the first warms caches and the connection; a slow first is kept
+                counter = QueryCounter()
+                with connection.execute_wrapper(counter):
+                    start = time.perf_counter()
+                    response = client.get(path.url, **extra)
+                    seconds = time.perf_counter() - start
+                if seconds > SLOW_S:
+                    break
+            if response.status_code != 200:
+                say(f"{path.url} as {path.who} answers {response.status_code} in process")
+            results[path.key] = Counted(counter.count, seconds, response.status_code, len(response.content))
+    return results
+
+
+def office_session(people: People) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(people.office)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+# --- gunicorn ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn with the product's WSGI application and production settings, on 127.0.0.1."""
+
+    def __init__(self, workers: int, folder: str) -> None:
+        self.workers = workers
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = Path(folder) / "gunicorn.log"
+        self.restarts = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_path: Path_, people: People) -> None:
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="load_settings")
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "pingan.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={self.workers}",
+            "--worker-class=sync",
+            "--timeout=60",  # as docs/DEPLOY.md
+            f"--pythonpath={BENCH}",
+            f"--chdir={ROOT}",
+            f"--error-logfile={self.log}",
+            "--log-level=warning",
+        ]
+        self.process = subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                if fetch(self.base + ready_path.url, headers_for(ready_path, people), timeout=5)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer within 60 s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        self.process.send_signal(signal.SIGQUIT)  # quick shutdown: workers drop what they are doing
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: the master and its workers
+            self.process.wait(timeout=15)
+        self.process = None
+
+    def drain(self, bare: Path_, people: People, limit: float = 60) -> bool:
+        """Wait until the requests wrk left queued are served: a round of one bare request per worker,
+        sent at once, comes back within a second. The accept queue is first in, first out, so a quick
+        round means nothing was queued before it."""
+        deadline = time.monotonic() + limit
+        url, headers = self.base + bare.url, headers_for(bare, people)
+        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                futures = [pool.submit(fetch, url, headers, 120) for _ in range(self.workers)]
+                try:
+                    statuses = [f.result()[0] for f in futures]
+                except OSError:
+                    statuses = []
+                if statuses == [200] * self.workers and time.perf_counter() - start < 1:
+                    return True
+        return False
+
+
+def fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, int]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, len(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, 0
+
+
+# --- wrk ------------------------------------------------------------------------------------------------------
+
+LUA = """
+-- bench/load.py: headers of the measured path; non-2xx answers counted per thread; one summary line.
+wrk.method = "GET"
+{headers}
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non2xx = 0 end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d max_us=%d mean_us=%.0f non2xx=%d "
+    .. "connect=%d read=%d write=%d timeout=%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, latency.mean, bad, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    seconds: float = 0.0
+    p50: float = math.nan  # milliseconds
+    p95: float = math.nan
+    p99: float = math.nan
+    max: float = math.nan
+    non2xx: int = 0
+    socket_errors: int = 0
+    timeouts: int = 0
+    drained: bool = True
+    skipped: str = ""  # why the path was not put under load
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(server: Server, path: Path_, people: People, duration: int, threads: int, folder: str) -> Load:
+    lua_headers = "\n".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers_for(path, people).items()
+    )
+    script = Path(folder) / f"wrk-{path.key}.lua"
+    script.write_text(LUA.format(headers=lua_headers))
+    command = [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={CONNECTIONS}",
+        f"--duration={duration}s",
+        f"--timeout={max(duration, 10)}s",
+        f"--script={script}",
+        server.base + path.url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    line = next((x for x in output.splitlines() if x.startswith("RESULT ")), None)
+    assert line, f"wrk printed no summary:\n{output}"
+    raw = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
+    load = Load(raw=raw, requests=int(raw["requests"]), seconds=raw["duration_us"] / 1e6)
+    if load.requests:
+        load.p50, load.p95, load.p99, load.max = (raw[k] / 1000 for k in ("p50_us", "p95_us", "p99_us", "max_us"))
+    load.non2xx = int(raw["non2xx"])
+    load.socket_errors = int(raw["connect"] + raw["read"] + raw["write"])
+    load.timeouts = int(raw["timeout"])
+    return load
+
+
+# --- the run --------------------------------------------------------------------------------------------------
+
+
+def ms(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--tasks", type=int, default=FULL_TASKS, help=f"open tasks (default {FULL_TASKS:,})")
+    size.add_argument("--quick", action="store_true", help=f"{QUICK_TASKS:,} tasks, {QUICK_DURATION} s per path")
+    parser.add_argument("--small", type=int, help="tasks of the smaller copy whose queries are counted too")
+    parser.add_argument("--duration", type=int, help=f"seconds of load per path (default {FULL_DURATION})")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4: 2 cores)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--index-days", type=int, help="published days of the index (default 7, --quick 2)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    tasks = QUICK_TASKS if args.quick else args.tasks
+    duration = args.duration or (QUICK_DURATION if args.quick else FULL_DURATION)
+    small = args.small or max(2_000, tasks // 50)
+    index_days = args.index_days or (2 if args.quick else 7)
+    if not 0 < small < tasks or duration < 1 or args.workers < 1 or index_days < 1:
+        parser.error("need 0 < --small < --tasks, --duration ≥ 1, --workers ≥ 1, --index-days ≥ 1")
+    if shutil.which("wrk") is None:
+        raise SystemExit(f"wrk is not installed; on Debian or Ubuntu: {WRK_INSTALL}")
+
+    def stop_on_term(signum, frame):
+        raise KeyboardInterrupt  # the finally blocks stop gunicorn and drop the database
+
+    signal.signal(signal.SIGTERM, stop_on_term)
+    # Production settings as docs/DEPLOY.md: behind the TLS proxy, persistent connections. testserver is
+    # the in-process client's host.
+    os.environ["DJANGO_BEHIND_TLS_PROXY"] = "1"
+    os.environ["DATABASE_CONN_MAX_AGE"] = "60"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    load_at_start = os.getloadavg()
+
+    with ThrowawayDatabase(BENCH_DATABASE) as database:
+        setup_django(database.folder)
+        from django.utils import timezone
+
+        label = database_label()
+        say(f"{label}: fresh database ready ({BENCH_DATABASE if database.created else 'temporary file'})")
+        rng = random.Random(args.seed)
+        start = time.perf_counter()
+        region = build_region(max(MIN_TOWNS, math.ceil(tasks / TASKS_PER_CASE)), MEMBER_SHARE, rng)
+        people = make_people(region)
+        today = timezone.localdate()
+        rows = publish_index(region.city_id, today - datetime.timedelta(days=1), index_days, rng)
+        say(
+            f"built {region.towns:,} towns in {region.districts:,} districts, {2 * region.towns:,} units, "
+            f"{region.users:,} members, {rows:,} index rows ({index_days} days), in {time.perf_counter() - start:.1f} s"
+        )
+        plan, day = plan_for(today)
+        say(f"deadlines placed around {day} (today {today}): reminders due {plan.tomorrow}, overdue before {day}")
+        people.session = office_session(people)
+
+        work = build_workload(small, region, plan, rng)
+        say(
+            f"small copy: {small:,} tasks in {work.cases:,} cases, built in {work.seconds:.1f} s; "
+            f"{check_official(people)} in the official's town"
+        )
+        counted_small = count_queries(people)
+        say("small copy: " + ", ".join(f"{k} {c.queries} q" for k, c in counted_small.items()))
+        empty_workflow_tables()
+
+        work = build_workload(tasks, region, plan, rng)
+        say(
+            f"full copy: {tasks:,} tasks in {work.cases:,} cases, built in {work.seconds:.1f} s; "
+            f"{check_official(people)} in the official's town"
+        )
+        counted = count_queries(people)
+        say("full copy: " + ", ".join(f"{k} {c.queries} q, {c.seconds * 1000:.0f} ms" for k, c in counted.items()))
+
+        skipped = {}
+        for path in PATHS:
+            c = counted[path.key]
+            if c.status != 200:
+                skipped[path.key] = f"answers {c.status} in process"
+            elif c.seconds > SLOW_S:
+                skipped[path.key] = f"one request alone takes {c.seconds:.1f} s (> {SLOW_S:.0f} s)"
+        for key, reason in skipped.items():
+            say(f"{key}: not put under load: {reason}")
+        server = Server(args.workers, database.folder)
+        results: list[tuple[Path_, Load]] = []
+        try:
+            bare = PATHS[0]
+            server.start(bare, people)
+            say(f"gunicorn: {args.workers} sync workers on {server.base}; warming up")
+            with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
+                for path in (p for p in PATHS if p.key not in skipped):
+                    url, headers = server.base + path.url, headers_for(path, people)
+                    for _ in range(2):
+                        futures = [pool.submit(fetch, url, headers, 120) for _ in range(args.workers)]
+                        statuses = [f.result()[0] for f in futures]
+                        assert statuses == [200] * args.workers, f"{path.url}: {statuses}"
+            load_before = os.getloadavg()
+            say(f"load average (1, 5, 15 min) before the load: {', '.join(f'{x:.2f}' for x in load_before)}")
+            for path in [*PATHS, bare]:
+                if path.key in skipped:
+                    results.append((path, Load(skipped=skipped[path.key])))
+                    continue
+                load = run_wrk(server, path, people, duration, args.threads, database.folder)
+                load.drained = server.drain(bare, people)
+                if not load.drained:
+                    say("the server did not drain within 60 s: restarting gunicorn")
+                    server.stop()
+                    server.start(bare, people)
+                    server.restarts += 1
+                results.append((path, load))
+                say(
+                    f"{path.key}: {load.rps:,.1f} req/s, p50 {ms(load.p50)} ms, p95 {ms(load.p95)} ms, "
+                    f"p99 {ms(load.p99)} ms, {load.non2xx} non-2xx, {load.socket_errors + load.timeouts} socket "
+                    "errors/timeouts"
+                )
+        finally:
+            server.stop()
+            say("gunicorn stopped")
+
+        bare_rps = [load.rps for path, load in results if path.key == "bare"]
+        yardstick = statistics.fmean(bare_rps)
+        seen = set()
+        rows_out = []
+        verdicts = []
+        for path, load in results:
+            again = path.key in seen
+            seen.add(path.key)
+            c_small, c_full = counted_small[path.key], counted[path.key]
+            ratio = load.rps / yardstick if yardstick else math.nan
+            if load.skipped:
+                errors = "not run"
+            else:
+                errors = f"{load.non2xx}" + (
+                    f" +{load.socket_errors + load.timeouts} sock" if load.socket_errors + load.timeouts else ""
+                )
+            rows_out.append(
+                (
+                    path.label + (" (again, last)" if again else ""),
+                    f"{load.rps:,.1f}",
+                    ms(load.p50),
+                    ms(load.p95),
+                    ms(load.p99),
+                    errors,
+                    f"{c_small.queries} / {c_full.queries}",
+                    f"{c_full.seconds * 1000:,.0f}",
+                    f"{c_full.size / 1024:,.0f}",
+                    f"{ratio:.2f}",
+                )
+            )
+            if path.key != "bare":
+                verdicts.append((path, load, ratio, c_small.queries == c_full.queries))
+
+        print()
+        print(
+            table(
+                [
+                    ("open tasks (cases; towns)", f"{tasks:,} ({work.cases:,}; {region.towns:,})"),
+                    ("smaller copy (queries counted too)", f"{small:,} tasks"),
+                    ("published index", f"{rows:,} rows, {index_days} days up to {today - datetime.timedelta(1)}"),
+                    ("database", label),
+                    ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+                    ("load average (1, 5 min) at start", f"{load_at_start[0]:.2f}, {load_at_start[1]:.2f}"),
+                    ("load average (1, 5 min) before the load", f"{load_before[0]:.2f}, {load_before[1]:.2f}"),
+                    ("server", f"gunicorn, {args.workers} sync workers, DJANGO_DEBUG=0, CONN_MAX_AGE 60"),
+                    ("load", f"wrk, {args.threads} threads, {CONNECTIONS} connections, {duration} s per path"),
+                    ("town official's town", people.official_town),
+                    ("gunicorn restarts (not drained in 60 s)", f"{server.restarts}"),
+                ]
+            )
+        )
+        print()
+        print(
+            table(
+                rows_out,
+                (
+                    "path",
+                    "req/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "non-2xx",
+                    f"queries {small // 1000:,}k / {tasks // 1000:,}k",
+                    "1 req ms",
+                    "KiB",
+                    "× bare",
+                ),
+            )
+        )
+        print()
+        print(
+            "queries: one request in process after a warm-up, on the smaller and the full copy; 1 req ms: that "
+            "request's time in process, alone; × bare: throughput over the bare endpoint's mean "
+            f"({' and '.join(f'{r:,.1f}' for r in bare_rps)} req/s, first and last)."
+        )
+        print()
+
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+
+        for path, load, ratio, constant in verdicts:
+            if load.skipped:
+                print(
+                    f"{path.label}: p95 ≤ {TARGET_P95_MS} ms NOT met, throughput ≥ {TARGET_RATIO:.0%} of bare NOT met "
+                    f"(not put under load: {load.skipped}); constant queries {verdict(constant)} "
+                    f"({counted_small[path.key].queries} → {counted[path.key].queries})."
+                )
+                continue
+            print(
+                f"{path.label}: p95 ≤ {TARGET_P95_MS} ms {verdict(load.p95 <= TARGET_P95_MS)} ({ms(load.p95)} ms); "
+                f"throughput ≥ {TARGET_RATIO:.0%} of bare {verdict(ratio >= TARGET_RATIO)} ({ratio:.0%}); "
+                f"constant queries {verdict(constant)} "
+                f"({counted_small[path.key].queries} → {counted[path.key].queries})."
+            )
+        if not database.created:
+            print("(SQLite: the targets are set for PostgreSQL.)")
+    say("throwaway database removed")
+
+
+if __name__ == "__main__":
+    main()
