@@ -1,9 +1,14 @@
 #!/usr/bin/env python
-"""Benchmark: publishing one day's index at national scale, set-based engine vs. a per-town ORM loop.
+"""Benchmark: publishing one day's index at national scale — the engine beside a per-town ORM loop, one
+hand-written SQL statement and pandas, on the same data.
 
 Run from the project root:
 
-    .venv/bin/python bench/score_day.py [--quick] [--towns N] [--naive-sample N] [--profile]
+    .venv/bin/python bench/score_day.py [--quick] [--towns N] [--naive-sample N] [--repeat N] [--profile]
+
+The pandas variant needs the benchmark-only dependencies (`.venv/bin/pip install -r requirements-bench.txt`);
+without them it is skipped with that message. The SQL statement is PostgreSQL's; on SQLite it is skipped,
+saying why.
 
 It never touches the developer's data. With DATABASE_URL unset (or pointing at SQLite) it works on a
 temporary SQLite file; with DATABASE_URL pointing at PostgreSQL it creates a separate database
@@ -21,16 +26,24 @@ a. `publish_day(day)` on a day not yet published: wall seconds and SQL queries (
    execute wrapper: CaptureQueriesContext keeps at most 9,000), with the time split by step (loading
    inputs, scoring, storing with its bulk insert and commit, and the case intake publish_day chains
    after storing when the workflows app has it); then the peak of Python allocations (tracemalloc) of
-   the same call on another fresh day, measured apart so that tracemalloc's overhead does not distort
-   the timing.
+   publish_day(open_cases=False) on another fresh day, and of that day's case intake apart, measured
+   apart so that tracemalloc's overhead does not distort the timing.
 b. `publish_day(day)` again on the same day: idempotent, it must write 0 rows.
 c. A naive per-town ORM loop over the same inputs (population, counts and baseline queried per town,
    one INSERT per town, all inside one transaction: its best case). Town rows only; the engine also
    writes the district rows. It runs on a sample of towns and is extrapolated linearly; its levels,
    scores and items must equal the engine's for every sampled town.
+d. Side by side, --repeat rounds (default 5) with the order rotating each round: the engine publishing
+   a fresh day without the case intake (publish_day(open_cases=False), what the morning job runs; each
+   round's day has its own counts, since publish_day writes the day it reads), the hand-written SQL
+   statement and pandas (bench/score_variants.py), both reading the first day's inputs and writing the
+   town and district rows and their publication to days of their own. Medians, min–max, query counts,
+   peak Python memory (tracemalloc, on one more run each; the SQL statement's memory is the server's),
+   and every row SQL and pandas wrote compared with the engine's (population, score, level, items):
+   the number of mismatches is printed and must be zero (the script exits 1 otherwise).
 
-Targets: the engine publishes 41,600 towns in under 3 s on PostgreSQL, and at least 20x faster than
-the per-town loop. Both are checked with and without the case intake.
+Targets (issues 2 and 7): the engine publishes 41,600 towns in at most 3 s on PostgreSQL, within 2x of
+the hand-written SQL statement, and at least 20x faster than the per-town loop.
 """
 
 from __future__ import annotations
@@ -723,6 +736,8 @@ def main() -> None:
         print("pandas: 2 cursor queries into DataFrames and 3 ORM queries (policy, indicators, baselines), vectorised")
         print("exact integer arithmetic, the publication by the ORM and the rows with COPY on PostgreSQL (executemany")
         print("INSERT on SQLite, where the engine uses bulk_create), in one transaction.")
+        print("Queries are statements through Django's cursor: COPY goes to psycopg directly and is not among them")
+        print("(for the engine either); commits are not counted.")
         print("SQL and pandas read the engine's first day and write to days of their own; every row they wrote")
         print("(towns and districts, all rounds) is compared with the engine's: population, score, level, items.")
         print("Naive loop: town rows only (no district rows, no case intake), in one transaction; levels, scores")
