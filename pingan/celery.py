@@ -39,6 +39,11 @@ app.conf.beat_schedule = {
         "task": "accountability.tasks.evaluate_ended_periods",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),  # month, and quarter/year when they end
     },
+    "deliver-notifications": {
+        # Transitions ask for delivery when they commit; this catches what waited for a broker outage.
+        "task": "workflows.tasks.deliver_notifications",
+        "schedule": crontab(minute="*/5"),
+    },
     "morning-digest": {
         "task": "workflows.tasks.morning_digest",
         "schedule": crontab(hour=8, minute=0),  # skipped on days off

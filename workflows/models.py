@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -218,6 +218,14 @@ class CaseOwner(models.Model):
         return f"{self.unit} ({self.get_role_display()})"
 
 
+def unhandled(mark: str) -> Q:
+    """A task that the deadline sweep has not handled (`mark`) for its current deadline."""
+    return Q(**{f"{mark}__isnull": True}) | ~Q(**{mark: F("deadline")})
+
+
+OWED = ("assigned", "accepted", "returned")  # RectificationTask.OWED_STATES, for Meta.indexes
+
+
 class RectificationTask(ConcurrentTransitionMixin, models.Model):
     """整改任务: owned by one unit, due on a working day; overdue is derived, not a state."""
 
@@ -262,7 +270,18 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("rectification task")
         verbose_name_plural = _("rectification tasks")
         ordering = ["deadline", "id"]
-        indexes = [models.Index(fields=["state", "deadline"], name="task_by_state_deadline")]
+        indexes = [
+            models.Index(fields=["state", "deadline"], name="task_by_state_deadline"),
+            # The deadline sweep's three steps each look for owed tasks not yet handled for their deadline.
+            *(
+                models.Index(fields=["deadline"], condition=Q(state__in=OWED) & unhandled(mark), name=name)
+                for mark, name in (
+                    ("reminded_for", "task_to_remind"),
+                    ("overdue_notice_for", "task_to_notice"),
+                    ("accountability_for", "task_to_propose"),
+                )
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} — {self.owner}"

@@ -107,3 +107,11 @@ def test_the_morning_digest_once_per_member_per_working_day(tasks, people):
     digest = Notification.objects.get(recipient=people["police"], kind="digest")
     assert digest.title == "2026-11-10: 0 case(s) to acknowledge, 1 open task(s), 1 overdue"
     assert Notification.objects.filter(kind="digest").count() == sent
+
+
+def test_the_sweeps_partial_indexes_cover_exactly_the_owed_states():
+    from workflows.models import OWED, RectificationTask
+
+    assert sorted(OWED) == sorted(RectificationTask.OWED_STATES)
+    names = {i.name for i in RectificationTask._meta.indexes if i.condition is not None}
+    assert names == {"task_to_remind", "task_to_notice", "task_to_propose"}

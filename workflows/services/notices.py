@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -56,3 +56,22 @@ def issue_notice(
             body=body,
             issued_by=user if user is not None and user.is_authenticated else None,
         )
+
+
+def reserve_numbers(kind: str, year: int, counts: dict[int, int]) -> dict[int, int]:
+    """Reserve consecutive notice numbers for each city, in one statement; returns each city's first.
+
+    The upsert locks each city's counter row until the commit, so concurrent issuers number in turn.
+    """
+    table = connection.ops.quote_name(NoticeCounter._meta.db_table)
+    cities = sorted(counts)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(cities))
+    params = [p for city_id in cities for p in (city_id, kind, year, counts[city_id])]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (city_id, kind, year, last) VALUES {values} "
+            f"ON CONFLICT (city_id, kind, year) DO UPDATE SET last = {table}.last + excluded.last "
+            "RETURNING city_id, last",
+            params,
+        )
+        return {city_id: last - counts[city_id] + 1 for city_id, last in cursor.fetchall()}

@@ -13,17 +13,18 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.bulk import insert_rows
 from pingan.models import City, IndexPolicy, Unit
 
-from ..models import Case, CaseOwner, Notice, NoticeCounter, Notification, RectificationTask, TransitionLog
+from ..models import Case, CaseOwner, Notice, Notification, RectificationTask, TransitionLog, unhandled
 from ..selectors import work_calendar
 from ..working_days import UnknownCalendarYear
-from .notifications import deliver_pending, enqueue_delivery
+from .notices import reserve_numbers
+from .notifications import enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -49,33 +50,60 @@ def _members_by_unit(unit_ids) -> dict[int, list[int]]:
     return members
 
 
-def _locked(queryset) -> list[dict]:
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",)).values(
-            "id", "case_id", "owner_id", "title", "deadline", "owner__city_id"
-        )
+CLAIMED = ("id", "case_id", "owner_id", "title", "deadline")
+
+
+def _claim(pending, mark: str) -> list[dict]:
+    """Mark the pending tasks as handled for their current deadline and return them, in one statement.
+
+    The tasks are locked with SKIP LOCKED: a sweep running at the same time claims none of them. The
+    caller's transaction makes the mark and what the step writes for it one. The tasks still to handle
+    are found through the partial index of `mark` (RectificationTask.Meta.indexes).
+    """
+    ids, params = (
+        pending.filter(unhandled(mark))
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by()
+        .values("id")
+        .query.sql_with_params()
     )
+    # PostgreSQL: ANY(ARRAY(…)) reads the few claimed rows by primary key (IN (…) would hash-join the table).
+    claimed = f"= ANY(ARRAY({ids}))" if connection.vendor == "postgresql" else f"IN ({ids})"
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(RectificationTask._meta.db_table)} SET {quote(mark)} = {quote('deadline')} "
+        f"WHERE {quote('id')} {claimed} RETURNING {', '.join(quote(c) for c in CLAIMED)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        tasks = [dict(zip(CLAIMED, row, strict=True)) for row in cursor.fetchall()]
+    for t in tasks:  # SQLite hands RETURNING's dates back as text
+        if isinstance(t["deadline"], str):
+            t["deadline"] = datetime.date.fromisoformat(t["deadline"])
+    tasks.sort(key=lambda t: t["id"])
+    return tasks
 
 
-def _notifications(tasks: list[dict], kind: str, key: str, title: str, body: str = "") -> list[Notification]:
+def _notify(tasks: list[dict], kind: str, key: str, title: str, body: str = "") -> None:
+    """Tell each task's owner (every member of the unit); delivery follows the commit."""
     members = _members_by_unit(t["owner_id"] for t in tasks)
-    return [
-        Notification(
-            recipient_id=user_id,
-            kind=kind,
-            key=key.format(**t),
-            title=title.format(**t),
-            body=body.format(**t),
-            case_id=t["case_id"],
-            task_id=t["id"],
-        )
+    rows = [
+        (user_id, kind, key.format(**t), title.format(**t), body.format(**t), t["case_id"], t["id"])
         for t in tasks
         for user_id in members.get(t["owner_id"], [])
     ]
+    columns = ("recipient_id", "kind", "key", "title", "body", "case_id", "task_id")
+    insert_rows(Notification, columns, rows, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(enqueue_delivery)
 
 
 def deadline_sweep(today: datetime.date | None = None) -> SweepReport:
-    """Remind before deadlines, issue supervision notices when overdue, propose accountability beyond grace."""
+    """Remind before deadlines, issue supervision notices when overdue, propose accountability beyond grace.
+
+    Mail is not sent here: the notifications written go out through the delivery job, which each
+    step's commit asks for and which also runs on its own schedule.
+    """
     today = today or timezone.localdate()
     report = SweepReport()
     calendar = work_calendar()
@@ -91,7 +119,6 @@ def deadline_sweep(today: datetime.date | None = None) -> SweepReport:
         report.accountability_proposals = _propose_beyond_grace(calendar.nth_working_day_back(today, grace + 1))
     except UnknownCalendarYear as exc:
         report.problems.append(str(exc))
-    deliver_pending()
     for problem in report.problems:
         logger.error("deadline sweep: %s", problem)
     return report
@@ -104,16 +131,9 @@ def _grace_days() -> int:
 
 def _remind(today: datetime.date, until: datetime.date) -> int:
     with transaction.atomic():
-        tasks = _locked(
-            _owed()
-            .filter(deadline__range=(today, until))
-            .filter(Q(reminded_for__isnull=True) | ~Q(reminded_for=F("deadline")))
-        )
-        if not tasks:
-            return 0
-        _notify_and_mark(
+        tasks = _claim(_owed().filter(deadline__range=(today, until)), "reminded_for")
+        _notify(
             tasks,
-            "reminded_for",
             "task_due",
             "task:{id}:due:{deadline}",
             _("Due {deadline}: {title}"),
@@ -124,43 +144,33 @@ def _remind(today: datetime.date, until: datetime.date) -> int:
 
 def _overdue_notices(today: datetime.date) -> int:
     with transaction.atomic():
-        tasks = _locked(
-            _owed()
-            .filter(deadline__lt=today)
-            .filter(Q(overdue_notice_for__isnull=True) | ~Q(overdue_notice_for=F("deadline")))
-        )
+        tasks = _claim(_owed().filter(deadline__lt=today), "overdue_notice_for")
         if not tasks:
             return 0
         year = today.year
+        city_of = dict(Unit.objects.filter(id__in={t["owner_id"] for t in tasks}).values_list("id", "city_id"))
         by_city: dict[int, list[dict]] = defaultdict(list)
         for t in tasks:
-            by_city[t["owner__city_id"]].append(t)
+            by_city[city_of[t["owner_id"]]].append(t)
+        firsts = reserve_numbers(Notice.Kind.SUPERVISION, year, {city_id: len(ts) for city_id, ts in by_city.items()})
         cities = City.objects.in_bulk(list(by_city))
-        notices = []
+        rows = []
         for city_id, city_tasks in by_city.items():
-            first = _allocate(city_id, Notice.Kind.SUPERVISION, year, len(city_tasks))
             for n, t in enumerate(city_tasks):
+                number = firsts[city_id] + n
                 reason = f"整改任务“{t['title']}”已于{t['deadline']:%Y年%m月%d日}到期未完成"
-                notices.append(
-                    Notice(
-                        city=cities[city_id],
-                        case_id=t["case_id"],
-                        task_id=t["id"],
-                        kind=Notice.Kind.SUPERVISION,
-                        year=year,
-                        number=first + n,
-                        key=f"task:{t['id']}:overdue:{t['deadline']}",
-                        reason=reason,
-                        body=f"{reason}。现予督办，请立即整改并书面报送整改情况。\n",
-                    )
+                body = f"{reason}。现予督办，请立即整改并书面报送整改情况。\n"
+                key = f"task:{t['id']}:overdue:{t['deadline']}"
+                rows.append(
+                    (city_id, t["case_id"], t["id"], Notice.Kind.SUPERVISION.value, year, number, key, reason, body)
                 )
-        Notice.objects.bulk_create(notices)
-        numbers = {n.task_id: n.document_number for n in notices}
-        for t in tasks:
-            t["number"] = numbers[t["id"]]
-        _notify_and_mark(
+                t["number"] = Notice(
+                    city=cities[city_id], kind=Notice.Kind.SUPERVISION, year=year, number=number
+                ).document_number
+        columns = ("city_id", "case_id", "task_id", "kind", "year", "number", "key", "reason", "body")
+        insert_rows(Notice, columns, rows)
+        _notify(
             tasks,
-            "overdue_notice_for",
             "task_overdue",
             "task:{id}:overdue:{deadline}",
             _("Supervision notice {number}: {title} is overdue"),
@@ -169,69 +179,60 @@ def _overdue_notices(today: datetime.date) -> int:
     return len(tasks)
 
 
-def _notify_and_mark(tasks: list[dict], mark: str, kind: str, key: str, title: str, body: str) -> None:
-    """Tell each task's owner, and record on the tasks that this deadline was handled."""
-    Notification.objects.bulk_create(_notifications(tasks, kind, key, title, body), ignore_conflicts=True)
-    RectificationTask.objects.filter(id__in=[t["id"] for t in tasks]).update(**{mark: F("deadline")})
-    transaction.on_commit(enqueue_delivery)
-
-
-def _allocate(city_id: int, kind: str, year: int, count: int) -> int:
-    """Reserve `count` consecutive notice numbers; returns the first."""
-    NoticeCounter.objects.get_or_create(city_id=city_id, kind=kind, year=year)
-    counter = NoticeCounter.objects.select_for_update().get(city_id=city_id, kind=kind, year=year)
-    NoticeCounter.objects.filter(pk=counter.pk).update(last=F("last") + count)
-    return counter.last + 1
-
-
 def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
     """Accountability proposals for tasks whose deadline lies before `latest_deadline_beyond`."""
     from accountability.models import AccountabilityRecord
 
     with transaction.atomic():
-        tasks = _locked(
-            _owed()
-            .filter(deadline__lt=latest_deadline_beyond)
-            .filter(Q(accountability_for__isnull=True) | ~Q(accountability_for=F("deadline")))
-        )
+        tasks = _claim(_owed().filter(deadline__lt=latest_deadline_beyond), "accountability_for")
         if not tasks:
             return 0
-        records = [
-            AccountabilityRecord(
-                case_id=t["case_id"],
-                target_unit_id=t["owner_id"],
-                origin=AccountabilityRecord.Origin.OVERDUE_TASK,
-                measure=AccountabilityRecord.Measure.WRITTEN_SELF_CRITICISM,
-                key=f"task:{t['id']}:grace:{t['deadline']}",
-                grounds=f"整改任务“{t['title']}”于{t['deadline']:%Y年%m月%d日}到期，逾期超过宽限期仍未完成",
+        proposals = {
+            f"task:{t['id']}:grace:{t['deadline']}": (
+                t,
+                f"整改任务“{t['title']}”于{t['deadline']:%Y年%m月%d日}到期，逾期超过宽限期仍未完成",
             )
             for t in tasks
-        ]
-        AccountabilityRecord.objects.bulk_create(records, ignore_conflicts=True)
-        created = dict(AccountabilityRecord.objects.filter(key__in=[r.key for r in records]).values_list("key", "id"))
-        through = AccountabilityRecord.tasks.through
-        through.objects.bulk_create(
+        }
+        created = insert_rows(
+            AccountabilityRecord,
+            ("key", "case_id", "target_unit_id", "origin", "measure", "grounds"),
             [
-                through(accountabilityrecord_id=created[r.key], rectificationtask_id=t["id"])
-                for r, t in zip(records, tasks, strict=True)
+                (
+                    key,
+                    t["case_id"],
+                    t["owner_id"],
+                    AccountabilityRecord.Origin.OVERDUE_TASK.value,
+                    AccountabilityRecord.Measure.WRITTEN_SELF_CRITICISM.value,
+                    grounds,
+                )
+                for key, (t, grounds) in proposals.items()
             ],
             ignore_conflicts=True,
+            returning=("key", "id"),
         )
-        TransitionLog.objects.bulk_create(
+        insert_rows(
+            AccountabilityRecord.tasks.through,
+            ("accountabilityrecord_id", "rectificationtask_id"),
+            [(record_id, proposals[key][0]["id"]) for key, record_id in created],
+            ignore_conflicts=True,
+        )
+        insert_rows(
+            TransitionLog,
+            ("case_id", "subject", "subject_id", "transition", "source", "target", "comment"),
             [
-                TransitionLog(
-                    case_id=t["case_id"],
-                    subject="accountabilityrecord",
-                    subject_id=created[r.key],
-                    transition="propose",
-                    source="",
-                    target=AccountabilityRecord.State.PROPOSED,
-                    comment=r.grounds,
+                (
+                    proposals[key][0]["case_id"],
+                    "accountabilityrecord",
+                    record_id,
+                    "propose",
+                    "",
+                    AccountabilityRecord.State.PROPOSED.value,
+                    proposals[key][1],
                 )
-                for r, t in zip(records, tasks, strict=True)
-            ]
+                for key, record_id in created
+            ],
         )
-        RectificationTask.objects.filter(id__in=[t["id"] for t in tasks]).update(accountability_for=F("deadline"))
     return len(tasks)
 
 
