@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from pingan.models import DailyIndex, IndexPolicy
 
@@ -53,3 +53,14 @@ def required_days_out_of_colour(case: Case, today: datetime.date) -> int:
 
 def open_tasks(case: Case) -> QuerySet[RectificationTask]:
     return case.tasks.exclude(state__in=RectificationTask.SETTLED_STATES)
+
+
+def visible_tasks(access, tasks: QuerySet[RectificationTask]) -> QuerySet[RectificationTask]:
+    """The tasks the user may see: the same rows as `access.scope(tasks, town="case__town", units="owner")`
+    (the cases of the user's towns and districts, and the tasks of the user's units), filtered on the task
+    table's own indexed columns. A task has one case and one owner, so no DISTINCT is needed; the generic
+    scope's OR across the joined case table read every task (0.6 s for a town official among 1,000,000)."""
+    if access.city_wide or access.is_feed:
+        return access.scope(tasks, town="case__town", units="owner")
+    case_ids = list(Case.objects.filter(access.area("town")).values_list("id", flat=True))
+    return tasks.filter(Q(case_id__in=case_ids) | Q(owner_id__in=access.unit_ids))

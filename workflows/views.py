@@ -28,7 +28,7 @@ from pingan.models import DailyIndex, Unit
 from .guards import is_office
 from .labels import action_label
 from .models import Case, ExtensionRequest, Notice, Notification, RectificationTask
-from .selectors import work_calendar
+from .selectors import visible_tasks, work_calendar
 from .services import cases as case_services
 from .services import rectification
 from .working_days import UnknownCalendarYear
@@ -219,7 +219,7 @@ def dashboard(request):
     visible_cases = access.scope(Case.objects.all(), **SCOPES[Case])
     stages = Counter(visible_cases.values_list("stage", flat=True))
     overdue = (
-        access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
+        visible_tasks(access, RectificationTask.objects.all())
         .filter(state__in=RectificationTask.OWED_STATES, deadline__lt=today)
         .select_related("owner", "case__town")
         .order_by("deadline")[:50]
