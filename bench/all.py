@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Run every benchmark under bench/ one after the other, and optionally write their figures into
+docs/BENCHMARKS.md.
+
+    .venv/bin/python bench/all.py [--quick] [--write] [--only NAME ...]
+
+Each benchmark runs as its own process, with this environment (so DATABASE_URL picks the database:
+unset = a temporary SQLite file each, PostgreSQL = a throwaway database on that server each). Their
+output streams to the terminal as they go. With --write, the block between the "figures" markers in
+docs/BENCHMARKS.md is replaced by this run's outputs, headed by the machine and the date, so the
+document always holds one run measured side by side. The exit status is non-zero if a benchmark
+failed (a missed target is a figure, not a failure: read the verdict lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+START, END = "<!-- figures: start (bench/all.py --write) -->", "<!-- figures: end -->"
+
+# name → (script, extra arguments for a full run, what it measures)
+BENCHMARKS = {
+    "score_day": ("score_day.py", [], "one day scored for every town: engine, per-town loop, SQL, pandas"),
+    "backfill": ("backfill.py", [], "a year's backfill of the index, rows per second"),
+    "sweep": ("sweep.py", [], "the hourly deadline sweep over a million open tasks"),
+    "load": ("load.py", [], "the API and pages under load: gunicorn, wrk, 32 connections"),
+}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{memory_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        memory = "unknown memory"
+    database = os.environ.get("DATABASE_URL", "") or "unset (a temporary SQLite file per benchmark)"
+    if "@" in database:
+        database = database.split("://", 1)[0] + "://…@" + database.split("@", 1)[1]
+    return (
+        f"{os.cpu_count()} × {cpu}, {memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; DATABASE_URL {database}"
+    )
+
+
+def run(name: str, quick: bool) -> tuple[int, float, str]:
+    script, extra, _ = BENCHMARKS[name]
+    command = [sys.executable, str(ROOT / "bench" / script), *(["--quick"] if quick else extra)]
+    print(f"\n=== {name}: {' '.join(command[1:])} ===", flush=True)
+    start = time.perf_counter()
+    lines = []
+    with subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    return process.returncode, time.perf_counter() - start, "".join(lines)
+
+
+def write(results: list[tuple[str, int, float, str]], quick: bool) -> None:
+    load = os.getloadavg()
+    parts = [
+        START,
+        "",
+        f"Run of `bench/all.py{' --quick' if quick else ''}` on {datetime.date.today()}: {machine()}. "
+        f"Load average at the end: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.",
+        "",
+    ]
+    for name, status, seconds, output in results:
+        script, _, what = BENCHMARKS[name]
+        outcome = "" if status == 0 else f", FAILED (exit {status})"
+        parts += [
+            f"### {name}: {what}",
+            "",
+            f"`bench/{script}`, {seconds:.0f} s{outcome}:",
+            "",
+            "```",
+            output.rstrip(),
+            "```",
+            "",
+        ]
+    parts.append(END)
+    text = DOC.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{DOC} lacks the figures markers: {START} … {END}")
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    DOC.write_text(before + "\n".join(parts) + after)
+    print(f"\nwrote the figures into {DOC.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="each benchmark's small size (about a minute each)")
+    parser.add_argument("--write", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
+    args = parser.parse_args()
+    results = []
+    for name in args.only or list(BENCHMARKS):
+        status, seconds, output = run(name, args.quick)
+        results.append((name, status, seconds, output))
+    print()
+    for name, status, seconds, _ in results:
+        print(f"{name:<10} {'ok' if status == 0 else f'FAILED (exit {status})':<18} {seconds:6.0f} s")
+    if args.write:
+        write(results, args.quick)
+    sys.exit(1 if any(status for _, status, _, _ in results) else 0)
+
+
+if __name__ == "__main__":
+    main()
