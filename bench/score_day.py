@@ -605,7 +605,11 @@ def median_step_rows(variant: Variant) -> list[tuple[str, str]]:
             ("commit", "  of which commit"),
         ]
     else:
-        names = [("read", "read inputs"), ("compute", "compute"), ("write", "write (publication, COPY, commit)")]
+        names = [
+            ("read", "read inputs"),
+            ("compute", "compute"),
+            ("write", "write (publication; rows by COPY on PostgreSQL, executemany elsewhere; commit)"),
+        ]
     return [
         (f"  {label}", f"{statistics.median(steps.get(name, 0) for steps in variant.steps):.2f}")
         for name, label in names
