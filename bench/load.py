@@ -5,7 +5,8 @@ Run from the project root:
 
     .venv/bin/python bench/load.py [--quick] [--tasks N] [--small N] [--duration S] [--workers N]
 
-It needs wrk (Debian: `apt-get install -y wrk`). It never touches the developer's data. With DATABASE_URL
+It needs wrk (Debian: `apt-get install -y wrk`); add --explain for the query plan of each path's slowest
+SELECT (PostgreSQL). It never touches the developer's data. With DATABASE_URL
 unset (or pointing at SQLite) it works on a temporary SQLite file; with DATABASE_URL pointing at PostgreSQL
 it creates a separate database `pingan_bench_load` on that server, and drops it at the end (also on Ctrl-C).
 Everything is on the loopback interface; var/ is a temporary folder, mail stays in memory, the broker too.
@@ -27,8 +28,10 @@ b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS pro
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
    seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors.
    The bare DRF endpoint (bench/load_urls.py: the same authentication and permissions, a tiny JSON) runs
-   first and last; each path's throughput is compared with the mean of the two. Between two paths the
-   server is drained (requests left queued by wrk are served before the next path starts).
+   before and after every path, and each path's throughput is compared with the mean of the two runs
+   around it (the machine may be shared). After every run the server is drained (requests left queued by
+   wrk are served before the next run starts). A path whose one request, alone, takes so long that 32 of
+   them would not be answered within the run is not put under load: its single-request time is the figure.
 
 wrk is a closed loop: each connection sends its next request when the answer arrives, so with 32 connections
 the mean latency is 32 / throughput (Little's law); p95 ≤ 100 ms needs roughly ≥ 320 requests per second.
@@ -51,7 +54,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -588,7 +590,8 @@ def main() -> None:
         for key, reason in skipped.items():
             say(f"{key}: not put under load: {reason}")
         server = Server(args.workers, database.folder)
-        results: list[tuple[Path_, Load]] = []
+        results: list[tuple[Path_, Load, float]] = []  # path, its load, the bare req/s around it
+        bares: list[Load] = []
         try:
             bare = PATHS[0]
             server.start(bare, people)
@@ -602,10 +605,8 @@ def main() -> None:
                         assert statuses == [200] * args.workers, f"{path.url}: {statuses}"
             load_before = os.getloadavg()
             say(f"load average (1, 5, 15 min) before the load: {', '.join(f'{x:.2f}' for x in load_before)}")
-            for path in [*PATHS, bare]:
-                if path.key in skipped:
-                    results.append((path, Load(skipped=skipped[path.key])))
-                    continue
+
+            def measure(path: Path_) -> Load:
                 load = run_wrk(server, path, people, duration, args.threads, database.folder)
                 load.drained = server.drain(bare, people)
                 if not load.drained:
@@ -613,35 +614,49 @@ def main() -> None:
                     server.stop()
                     server.start(bare, people)
                     server.restarts += 1
-                results.append((path, load))
                 say(
                     f"{path.key}: {load.rps:,.1f} req/s, p50 {ms(load.p50)} ms, p95 {ms(load.p95)} ms, "
                     f"p99 {ms(load.p99)} ms, {load.non2xx} non-2xx, {load.socket_errors + load.timeouts} socket "
                     "errors/timeouts"
                 )
+                return load
+
+            # The bare endpoint before and after every path: the machine is shared, so each path is compared
+            # with the bare throughput measured right around it.
+            bares.append(measure(bare))
+            for path in PATHS[1:]:
+                if path.key in skipped:
+                    results.append((path, Load(skipped=skipped[path.key]), math.nan))
+                    continue
+                load = measure(path)
+                bares.append(measure(bare))
+                results.append((path, load, (bares[-2].rps + bares[-1].rps) / 2))
         finally:
             server.stop()
             say("gunicorn stopped")
 
-        bare_rps = [load.rps for path, load in results if path.key == "bare"]
-        yardstick = statistics.fmean(bare_rps)
-        seen = set()
+        median_bare = sorted(bares, key=lambda load: load.rps)[len(bares) // 2]
         rows_out = []
         verdicts = []
-        for path, load in results:
-            again = path.key in seen
-            seen.add(path.key)
+        for path, load, around in [(PATHS[0], median_bare, math.nan), *results]:
             c_small, c_full = counted_small[path.key], counted[path.key]
-            ratio = load.rps / yardstick if yardstick else math.nan
+            ratio = load.rps / around if around else math.nan
             if load.skipped:
                 errors = "not run"
             else:
                 errors = f"{load.non2xx}" + (
                     f" +{load.socket_errors + load.timeouts} sock" if load.socket_errors + load.timeouts else ""
                 )
+            if path.key == "bare":
+                label_, bare_cell = (
+                    f"{path.label}, median of {len(bares)} runs",
+                    (f"{min(b.rps for b in bares):,.0f}–{max(b.rps for b in bares):,.0f}"),
+                )
+            else:
+                label_, bare_cell = path.label, "—" if math.isnan(around) else f"{around:,.0f}"
             rows_out.append(
                 (
-                    path.label + (" (again, last)" if again else ""),
+                    label_,
                     f"{load.rps:,.1f}",
                     ms(load.p50),
                     ms(load.p95),
@@ -650,7 +665,8 @@ def main() -> None:
                     f"{c_small.queries} / {c_full.queries}",
                     f"{c_full.seconds * 1000:,.0f}",
                     f"{c_full.size / 1024:,.0f}",
-                    f"{ratio:.2f}",
+                    bare_cell,
+                    "—" if math.isnan(ratio) else f"{ratio:.2f}",
                 )
             )
             if path.key != "bare":
@@ -688,6 +704,7 @@ def main() -> None:
                     f"queries {small // 1000:,}k / {tasks // 1000:,}k",
                     "1 req ms",
                     "KiB",
+                    "bare req/s",
                     "× bare",
                 ),
             )
@@ -695,8 +712,9 @@ def main() -> None:
         print()
         print(
             "queries: one request in process after a warm-up, on the smaller and the full copy; 1 req ms: that "
-            "request's time in process, alone; × bare: throughput over the bare endpoint's mean "
-            f"({' and '.join(f'{r:,.1f}' for r in bare_rps)} req/s, first and last)."
+            "request's time in process, alone; bare req/s: the bare endpoint's throughput in the runs just before "
+            "and after the path (their mean; for the bare row, the range of all its runs); × bare: the path's "
+            "throughput over that mean."
         )
         print()
         print("Slowest statements of one request of each path (full copy, in process):")
@@ -716,18 +734,20 @@ def main() -> None:
             return "met" if ok else "NOT met"
 
         for path, load, ratio, constant in verdicts:
+            a, b = counted_small[path.key], counted[path.key]
+            if a.status != 200 or b.status != 200:
+                queries = f"queries not comparable (answers {a.status} / {b.status})"
+            else:
+                queries = f"constant queries {verdict(constant)} ({a.queries} → {b.queries})"
             if load.skipped:
                 print(
                     f"{path.label}: p95 ≤ {TARGET_P95_MS} ms NOT met, throughput ≥ {TARGET_RATIO:.0%} of bare NOT met "
-                    f"(not put under load: {load.skipped}); constant queries {verdict(constant)} "
-                    f"({counted_small[path.key].queries} → {counted[path.key].queries})."
+                    f"(not put under load: {load.skipped}); {queries}."
                 )
                 continue
             print(
                 f"{path.label}: p95 ≤ {TARGET_P95_MS} ms {verdict(load.p95 <= TARGET_P95_MS)} ({ms(load.p95)} ms); "
-                f"throughput ≥ {TARGET_RATIO:.0%} of bare {verdict(ratio >= TARGET_RATIO)} ({ratio:.0%}); "
-                f"constant queries {verdict(constant)} "
-                f"({counted_small[path.key].queries} → {counted[path.key].queries})."
+                f"throughput ≥ {TARGET_RATIO:.0%} of bare {verdict(ratio >= TARGET_RATIO)} ({ratio:.0%}); {queries}."
             )
         if not database.created:
             print("(SQLite: the targets are set for PostgreSQL.)")
