@@ -8,13 +8,15 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from pingan.resilience import JOB_RETRY_ON_OUTAGE
+
 from .evaluation_rules import Period
 from .services.evaluations import compute_evaluations
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="accountability.tasks.evaluate_ended_periods")
+@shared_task(name="accountability.tasks.evaluate_ended_periods", **JOB_RETRY_ON_OUTAGE)
 def evaluate_ended_periods(day: str | None = None) -> dict:
     """After a month (quarter, year) ends, draft and compute its evaluations; safe to run twice."""
     today = datetime.date.fromisoformat(day) if day else timezone.localdate()

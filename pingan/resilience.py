@@ -35,3 +35,15 @@ class DatabaseOutageMiddleware:
             response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "5"
         return response
+
+
+# A job that meets a database outage (a restart, a failover) is retried with backoff rather than
+# failed and lost: with late acknowledgement a failed job is still acknowledged. Every job is
+# idempotent, so a retry after a partial run is safe. About 17 minutes of retries in all.
+JOB_RETRY_ON_OUTAGE = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": False,
+    "max_retries": 10,
+}

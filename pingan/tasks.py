@@ -8,12 +8,13 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .resilience import JOB_RETRY_ON_OUTAGE
 from .services.publication import publish_day
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="pingan.tasks.publish_day")
+@shared_task(name="pingan.tasks.publish_day", **JOB_RETRY_ON_OUTAGE)
 def publish_day_task(day: str) -> dict:
     """Compute and publish one day (ISO date) for every city, then have each city's cases opened by
     a follow-up job; safe to run twice."""
@@ -32,7 +33,7 @@ def publish_day_task(day: str) -> dict:
     }
 
 
-@shared_task(name="pingan.tasks.publish_yesterday")
+@shared_task(name="pingan.tasks.publish_yesterday", **JOB_RETRY_ON_OUTAGE)
 def publish_yesterday() -> dict:
     """The morning job: publish yesterday (Asia/Shanghai)."""
     return publish_day_task((timezone.localdate() - datetime.timedelta(days=1)).isoformat())

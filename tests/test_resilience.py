@@ -18,3 +18,30 @@ def test_a_database_outage_answers_503_on_pages_and_the_api(client, db):
         "code": "unavailable",
     }
     assert client.get("/api/v1/index/").status_code == 200  # and it recovers with the database
+
+
+def test_a_job_that_meets_a_database_outage_is_retried_not_lost(city, tmp_path):
+    """With late acknowledgement a failed job is acknowledged all the same: without the retry, the
+    day a worker tried to publish during a database restart would never be published."""
+    import datetime
+
+    from pingan.models import Publication
+    from pingan.services.publication import publish_day
+    from pingan.tasks import publish_day_task
+    from tests.factories import submit_day
+
+    day = datetime.date(2026, 11, 20)
+    submit_day(tmp_path, city, day)
+    attempts = []
+
+    def outage_then_back(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("the database system is shutting down")
+        return publish_day(*args, **kwargs)
+
+    with mock.patch("pingan.tasks.publish_day", side_effect=outage_then_back):
+        result = publish_day_task.apply(args=[day.isoformat()])
+
+    assert len(attempts) == 2 and result.successful()
+    assert Publication.objects.filter(date=day).count() == 1

@@ -7,19 +7,20 @@ import datetime
 from celery import shared_task
 
 from pingan.models import City
+from pingan.resilience import JOB_RETRY_ON_OUTAGE
 
 from .services.intake import open_cases_for_day
 from .services.notifications import deliver_pending
 from .services.sweep import deadline_sweep, morning_digest
 
 
-@shared_task(name="workflows.tasks.open_cases", acks_late=True)
+@shared_task(name="workflows.tasks.open_cases", acks_late=True, **JOB_RETRY_ON_OUTAGE)
 def open_cases(city_id: int, day: str) -> int:
     """Open or escalate the cases of a published city-day (after the morning publication)."""
     return open_cases_for_day(City.objects.get(pk=city_id), datetime.date.fromisoformat(day))
 
 
-@shared_task(name="workflows.tasks.deadline_sweep")
+@shared_task(name="workflows.tasks.deadline_sweep", **JOB_RETRY_ON_OUTAGE)
 def deadline_sweep_task() -> dict:
     report = deadline_sweep()
     return {
@@ -30,11 +31,11 @@ def deadline_sweep_task() -> dict:
     }
 
 
-@shared_task(name="workflows.tasks.morning_digest")
+@shared_task(name="workflows.tasks.morning_digest", **JOB_RETRY_ON_OUTAGE)
 def morning_digest_task(day: str | None = None) -> int:
     return morning_digest(datetime.date.fromisoformat(day) if day else None)
 
 
-@shared_task(name="workflows.tasks.deliver_notifications")
+@shared_task(name="workflows.tasks.deliver_notifications", **JOB_RETRY_ON_OUTAGE)
 def deliver_notifications() -> int:
     return deliver_pending()
