@@ -121,11 +121,13 @@ def celery_worker(scratch: str, concurrency: int) -> Process:
 
 
 def clear_broker(app) -> None:
-    """Remove the drill's queue and bookkeeping keys (all under the drill's key prefix)."""
-    with app.connection_for_write() as conn:
-        client = conn.default_channel.client
-        for key in ("celery", "unacked", "unacked_index", "unacked_mutex"):
-            client.delete(key)
+    """Remove every key of the drill (queue, unacknowledged messages, bindings): all under its prefix."""
+    import redis
+
+    prefix = app.conf.broker_transport_options["global_keyprefix"]
+    client = redis.Redis.from_url(app.conf.broker_url)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
 
 
 def broker_backlog(app) -> dict:
