@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger("pingan.resilience")
+
+
+def database_reachable() -> bool:
+    """Whether the database still answers on this request's connection (an OperationalError such as
+    SQLite's "expression tree is too large" is a bug, not an outage)."""
+    try:
+        return connection.connection is not None and connection.is_usable()
+    except Exception:
+        return False
 
 
 class DatabaseOutageMiddleware:
@@ -23,8 +32,8 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
-            return None
+        if not isinstance(exception, (OperationalError, InterfaceError)) or database_reachable():
+            return None  # not an outage: a bug (or a query the database refused) is a 500 with its traceback
         # The broken connection is dropped by Django at the end of this request (close_old_connections),
         # and the next request opens a fresh one: no restart needed.
         logger.error("database unavailable while serving %s: %s", request.path, exception)

@@ -7,10 +7,11 @@ from django.db import OperationalError
 
 def test_a_database_outage_answers_503_on_pages_and_the_api(client, db):
     outage = OperationalError("server closed the connection unexpectedly")
-    with mock.patch("pingan.views.DailyIndex.objects.current", side_effect=outage):
+    unreachable = mock.patch("pingan.resilience.database_reachable", return_value=False)
+    with unreachable, mock.patch("pingan.views.DailyIndex.objects.current", side_effect=outage):
         page = client.get("/")
     assert page.status_code == 503 and page["Retry-After"] == "5"
-    with mock.patch("pingan.api.DailyIndex.objects.current", side_effect=outage):
+    with unreachable, mock.patch("pingan.api.DailyIndex.objects.current", side_effect=outage):
         api = client.get("/api/v1/index/", HTTP_ACCEPT_LANGUAGE="en")
     assert api.status_code == 503
     assert api.json() == {
@@ -18,6 +19,14 @@ def test_a_database_outage_answers_503_on_pages_and_the_api(client, db):
         "code": "unavailable",
     }
     assert client.get("/api/v1/index/").status_code == 200  # and it recovers with the database
+
+
+def test_a_database_error_while_the_database_answers_is_a_500_not_an_outage(client, db):
+    client.raise_request_exception = False
+    refused = OperationalError("Expression tree is too large (maximum depth 1000)")
+    with mock.patch("pingan.views.DailyIndex.objects.current", side_effect=refused):
+        page = client.get("/")
+    assert page.status_code == 500
 
 
 def test_a_job_that_meets_a_database_outage_is_retried_not_lost(city, tmp_path):

@@ -85,6 +85,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-opened_on", "-id"]
+        indexes = [models.Index(fields=["stage", "opened_on", "id"], name="case_by_stage")]  # lists by stage
         constraints = [
             models.UniqueConstraint(
                 fields=["town"],
@@ -272,6 +273,7 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         ordering = ["deadline", "id"]
         indexes = [
             models.Index(fields=["state", "deadline"], name="task_by_state_deadline"),
+            models.Index(fields=["deadline", "id"], name="task_by_deadline"),  # the task list's order
             # The deadline sweep's three steps each look for owed tasks not yet handled for their deadline.
             *(
                 models.Index(fields=["deadline"], condition=Q(state__in=OWED) & unhandled(mark), name=name)
