@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -240,21 +243,28 @@ def dashboard(request):
 
 @login_required
 def board(request):
-    """The safety office's supervision board: cases by stage, work to check, deadlines, extensions."""
+    """The safety office's supervision board: cases by stage, work to check, deadlines, extensions.
+
+    Every list shows its first BOARD_LIMIT items (the oldest first: what waits longest) beside its total,
+    so the page costs the same for a city's dozen cases as for a national deployment's 50,000.
+    """
     if not access_of(request).city_wide:
         raise PermissionDenied
     today = timezone.localdate()
-    open_cases = list(
+    totals = dict(
         Case.objects.filter(stage__in=Case.OPEN_STAGES)
-        .select_related("town")
-        .prefetch_related("owners__unit")
-        .order_by("opened_on")
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
     )
-    columns = [
-        (stage, label, [c for c in open_cases if c.stage == stage])
-        for stage, label in Case.Stage.choices
-        if stage in Case.OPEN_STAGES
-    ]
+    columns = []
+    for stage, label in Case.Stage.choices:
+        if stage in Case.OPEN_STAGES:
+            cases = list(
+                Case.objects.filter(stage=stage).select_related("town").order_by("opened_on", "id")[:BOARD_LIMIT]
+            )
+            columns.append((stage, label, Listing(cases, totals.get(stage, 0), _admin("case", stage__exact=stage))))
+    prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
     owed = RectificationTask.objects.filter(state__in=RectificationTask.OWED_STATES).select_related(
         "owner", "case__town"
     )
@@ -262,23 +272,62 @@ def board(request):
         soon = work_calendar().add_working_days(today, 2)
     except UnknownCalendarYear:
         soon = today + datetime.timedelta(days=2)
+    owed_states = ",".join(RectificationTask.OWED_STATES)
     context = {
         "nav": "board",
         "columns": columns,
-        "submitted": RectificationTask.objects.filter(state=RectificationTask.State.SUBMITTED)
-        .select_related("owner", "case__town")
-        .prefetch_related("attachments")
-        .order_by("submitted_at"),
-        "due_soon": owed.filter(deadline__range=(today, soon)).order_by("deadline"),
-        "overdue": owed.filter(deadline__lt=today).order_by("deadline"),
-        "extensions": ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING).select_related(
-            "task__owner"
+        "submitted": Listing.first(
+            RectificationTask.objects.filter(state=RectificationTask.State.SUBMITTED)
+            .select_related("owner", "case__town")
+            .prefetch_related("attachments")
+            .order_by("submitted_at", "id"),
+            _admin("rectificationtask", state__exact=RectificationTask.State.SUBMITTED),
+        ),
+        "due_soon": Listing.first(
+            owed.filter(deadline__range=(today, soon)).order_by("deadline", "id"),
+            _admin("rectificationtask", state__in=owed_states, deadline__gte=today, deadline__lte=soon),
+        ),
+        "overdue": Listing.first(
+            owed.filter(deadline__lt=today).order_by("deadline", "id"),
+            _admin("rectificationtask", state__in=owed_states, deadline__lt=today),
+        ),
+        "extensions": Listing.first(
+            ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING)
+            .select_related("task__owner")
+            .order_by("requested_at", "id"),
+            _admin("extensionrequest", state__exact=ExtensionRequest.State.PENDING),
         ),
         "notices": Notice.objects.select_related("city", "case__town").order_by("-issued_at")[:20],
         "measures": AccountabilityRecord.Measure.choices,
         "today": today,
     }
     return render(request, "workflows/board.html", context)
+
+
+BOARD_LIMIT = 50
+
+
+def _admin(model: str, **filters) -> str:
+    return f"{reverse(f'admin:workflows_{model}_changelist')}?{urlencode({k: str(v) for k, v in filters.items()})}"
+
+
+@dataclass
+class Listing:
+    """The first items of a list, how many there are in all, and where to see them all (the admin)."""
+
+    items: list
+    total: int
+    url: str = ""
+
+    @classmethod
+    def first(cls, queryset, url: str = "") -> Listing:
+        limit = BOARD_LIMIT
+        items = list(queryset[:limit])
+        return cls(items, len(items) if len(items) < limit else queryset.count(), url)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
 
 
 @login_required

@@ -168,3 +168,21 @@ def test_the_navigation_offers_only_what_the_role_may_open(login, world, people)
     assert "/board/" not in town and "/evaluations/" not in town and "/dashboard/" in town
     office = login(people["office"]).get("/my/").content.decode()
     assert "/board/" in office and "/evaluations/" in office
+
+
+def test_the_board_shows_the_first_of_each_list_with_its_total_and_a_link_to_all(login, world, people):
+    from unittest import mock
+
+    from workflows.models import Case
+
+    stage = Case.objects.get(town__name="一镇").stage
+    assert Case.objects.filter(stage=stage).count() == 2  # both towns' cases wait in the same stage
+    with mock.patch("workflows.views.BOARD_LIMIT", 1):
+        page = login(people["office"]).get("/board/").content.decode()
+    column = page.split(f'data-stage="{stage}"')[1].split('<div class="column"')[0]
+    assert column.count("data-case=") == 1
+    assert f"/admin/workflows/case/?stage__exact={stage}" in column
+    with mock.patch("workflows.views.BOARD_LIMIT", 2):
+        page = login(people["office"]).get("/board/").content.decode()
+    column = page.split(f'data-stage="{stage}"')[1].split('<div class="column"')[0]
+    assert column.count("data-case=") == 2 and "stage__exact" not in column
