@@ -9,7 +9,7 @@ from functools import cached_property
 from django.db.models import Q
 
 from . import roles
-from .models import Unit
+from .models import City, Unit
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Access:
 
     @cached_property
     def city_wide(self) -> bool:
-        """The city safety office and leadership see everything."""
+        """The city safety office and leadership see everything in their city (see `cities`)."""
         u = self.user
         if not u.is_authenticated:
             return False
@@ -33,6 +33,24 @@ class Access:
             or u.groups.filter(name__in=[roles.SAFETY_OFFICE, roles.LEADERSHIP]).exists()
             or any(unit.kind == Unit.Kind.SAFETY_OFFICE for unit in self.units)
         )
+
+    @cached_property
+    def cities(self) -> list[int] | None:
+        """The cities a city-wide user sees: those of their units; None for every city (a superuser, a
+        user in no unit — the office and leadership of a one-city deployment need no unit — or the
+        units' cities being every city there is, which spares the filter)."""
+        if self.user.is_superuser:
+            return None
+        mine = sorted({u.city_id for u in self.units})
+        if not mine or set(mine) >= set(City.objects.values_list("id", flat=True)):
+            return None
+        return mine
+
+    def in_cities(self, queryset, city_path: str):
+        """Rows of the user's cities (`city_path`: the lookup from the row to its city)."""
+        if self.cities is None:
+            return queryset
+        return queryset.filter(**{f"{city_path}__in": self.cities})
 
     @cached_property
     def is_feed(self) -> bool:
@@ -57,9 +75,14 @@ class Access:
         return Q(**{f"{town_path}__in": self.town_ids}) | Q(**{f"{town_path}__district__in": self.district_ids})
 
     def scope(self, queryset, *, town: str | None = None, units: str | None = None):
-        """All rows for the city-wide, else the rows of the user's area and/or units; none for a feed."""
+        """All rows of their cities for the city-wide, else the rows of the user's area and/or units; none
+        for a feed."""
         if self.city_wide:
-            return queryset
+            if self.cities is None:
+                return queryset
+            if town is not None:
+                return self.in_cities(queryset, f"{town}__district__city")
+            return self.in_cities(queryset, f"{units}__city").distinct()
         if self.is_feed:
             return queryset.none()
         condition = Q(pk__in=[])

@@ -201,7 +201,8 @@ def dashboard(request):
     first = latest - datetime.timedelta(days=HEATMAP_DAYS - 1)
     days = [first + datetime.timedelta(days=n) for n in range(HEATMAP_DAYS)]
     # The published index is public: everyone sees every town's levels; cases and tasks are scoped.
-    rows = DailyIndex.objects.current().filter(date__range=(first, latest)).select_related("town", "district")
+    rows = access.in_cities(DailyIndex.objects.current(), "district__city")
+    rows = rows.filter(date__range=(first, latest)).select_related("town", "district")
     heat: dict = defaultdict(dict)
     trends: dict = defaultdict(dict)
     for r in rows:
@@ -248,26 +249,22 @@ def board(request):
     Every list shows its first BOARD_LIMIT items (the oldest first: what waits longest) beside its total,
     so the page costs the same for a city's dozen cases as for a national deployment's 50,000.
     """
-    if not access_of(request).city_wide:
+    access = access_of(request)
+    if not access.city_wide:
         raise PermissionDenied
     today = timezone.localdate()
+    cases = access.scope(Case.objects.all(), **SCOPES[Case])
+    tasks = access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
     totals = dict(
-        Case.objects.filter(stage__in=Case.OPEN_STAGES)
-        .values_list("stage")
-        .annotate(n=Count("id"))
-        .values_list("stage", "n")
+        cases.filter(stage__in=Case.OPEN_STAGES).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
     )
     columns = []
     for stage, label in Case.Stage.choices:
         if stage in Case.OPEN_STAGES:
-            cases = list(
-                Case.objects.filter(stage=stage).select_related("town").order_by("opened_on", "id")[:BOARD_LIMIT]
-            )
-            columns.append((stage, label, Listing(cases, totals.get(stage, 0), _admin("case", stage__exact=stage))))
+            first = list(cases.filter(stage=stage).select_related("town").order_by("opened_on", "id")[:BOARD_LIMIT])
+            columns.append((stage, label, Listing(first, totals.get(stage, 0), _admin("case", stage__exact=stage))))
     prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
-    owed = RectificationTask.objects.filter(state__in=RectificationTask.OWED_STATES).select_related(
-        "owner", "case__town"
-    )
+    owed = tasks.filter(state__in=RectificationTask.OWED_STATES).select_related("owner", "case__town")
     try:
         soon = work_calendar().add_working_days(today, 2)
     except UnknownCalendarYear:
@@ -277,7 +274,7 @@ def board(request):
         "nav": "board",
         "columns": columns,
         "submitted": Listing.first(
-            RectificationTask.objects.filter(state=RectificationTask.State.SUBMITTED)
+            tasks.filter(state=RectificationTask.State.SUBMITTED)
             .select_related("owner", "case__town")
             .prefetch_related("attachments")
             .order_by("submitted_at", "id"),
@@ -292,12 +289,15 @@ def board(request):
             _admin("rectificationtask", state__in=owed_states, deadline__lt=today),
         ),
         "extensions": Listing.first(
-            ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING)
+            access.scope(ExtensionRequest.objects.all(), **SCOPES[ExtensionRequest])
+            .filter(state=ExtensionRequest.State.PENDING)
             .select_related("task__owner")
             .order_by("requested_at", "id"),
             _admin("extensionrequest", state__exact=ExtensionRequest.State.PENDING),
         ),
-        "notices": Notice.objects.select_related("city", "case__town").order_by("-issued_at")[:20],
+        "notices": access.in_cities(Notice.objects.all(), "city")
+        .select_related("city", "case__town")
+        .order_by("-issued_at")[:20],
         "measures": AccountabilityRecord.Measure.choices,
         "today": today,
     }

@@ -1,0 +1,24 @@
+"""Several cities on one deployment: a city's safety office sees its own city, not the others'."""
+
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from pingan.services.regions import import_regions
+from tests.factories import write_csv
+from tests.workflows.conftest import member
+
+
+def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(world, client_for, client, tmp_path):
+    header = ["city", "district", "town", "population", "effective_from"]
+    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
+    user = member("other_office", "其他市平安办")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    for resource in ("cases", "tasks", "notices", "extensions", "accountability-records", "transition-logs"):
+        assert api.get(f"/api/v1/{resource}/").json()["count"] == 0, resource
+        own = client_for("office").get(f"/api/v1/{resource}/").json()["count"]
+        assert own > 0, resource  # this city's office still sees them
+    assert api.get(f"/api/v1/tasks/{world['一镇']['tasks'].pk}/").status_code == 404
+    client.force_login(user)
+    board = client.get("/board/").content.decode()
+    assert "一镇" not in board and "data-case=" not in board
