@@ -236,7 +236,7 @@ class SubmissionViewSet(viewsets.ReadOnlyModelViewSet):
             feed = self.request.user.data_feed
             return submissions.filter(indicator=feed.indicator, city=feed.city)
         if access.city_wide:
-            return submissions
+            return access.in_cities(submissions, "city")
         return submissions.filter(city__in=[u.city_id for u in access.units])
 
 
