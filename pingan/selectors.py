@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Count, Q
+
 from .models import DailyIndex, IndexPolicy, Indicator
 
 
@@ -22,3 +24,20 @@ def day_indices(day: datetime.date, city=None):
     if city is not None:
         rows = rows.filter(district__city=city)
     return rows.order_by("district__city_id", "district_id", "scope", "town_id")
+
+
+LEVELS = ("blue", "yellow", "orange", "red")
+
+
+def district_summaries(day: datetime.date) -> list[dict]:
+    """Per district, for a day: its city, and how many of its towns have each colour, counted by the
+    database in one grouped query (a national day has 50,000 towns)."""
+    colours = {level: Count("id", filter=Q(level=level)) for level in LEVELS}
+    return list(
+        DailyIndex.objects.current()
+        .towns()
+        .filter(date=day)
+        .values("district_id", "district__name", "district__city_id", "district__city__name")
+        .annotate(towns=Count("id"), **colours)
+        .order_by("district__city_id", "district_id")
+    )

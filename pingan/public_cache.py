@@ -1,0 +1,43 @@
+"""The cache of the public index (page and API): keyed on what has been published, so a new
+publication or revision is seen on the very next request."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import Count, Max, Subquery
+from django.utils.translation import get_language
+
+from .models import Publication
+
+# How long a rendered page or API answer is kept. The key changes with every publication; this only
+# bounds how long an edit the key cannot see (a town renamed in the admin) takes to show.
+SECONDS = 600
+# What browsers and proxies may reuse without asking: the index changes once a day.
+MAX_AGE = 60
+# Publications are numbered when they start and become visible when they commit. Two cities
+# publishing at once can commit out of order: the latest id is then already counted while an earlier
+# one is not yet. Counting the last few ids as well makes that earlier commit change the key too.
+RECENT_IDS = 100
+
+
+def publication_state(request) -> tuple:
+    """The latest publication, how many of the last ids are visible and when the latest went out: one
+    indexed query, remembered for the rest of the request."""
+    state = getattr(request, "_pingan_publication_state", None)
+    if state is None:
+        latest = Publication.objects.order_by("-id").values("id")[:1]
+        found = Publication.objects.filter(id__gt=Subquery(latest) - RECENT_IDS).aggregate(
+            latest=Max("id"), recent=Count("id"), at=Max("published_at")
+        )
+        state = (found["latest"], found["recent"], found["at"].isoformat() if found["at"] else None)
+        request._pingan_publication_state = state
+    return state
+
+
+def key(kind: str, request, *, ignore: tuple[str, ...] = ()) -> str:
+    """The cache key of a public answer: what kind, the published state, the language, the host (API
+    links are absolute) and the query string (its order does not matter)."""
+    params = sorted((name, value) for name, values in request.GET.lists() if name not in ignore for value in values)
+    facts = (kind, publication_state(request), get_language(), request.scheme, request.get_host(), params)
+    return f"pingan:public:{kind}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
