@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import datetime
 import json
+from functools import cached_property, partial
 
 import django_filters
+from django.core.cache import cache
+from django.core.paginator import Paginator as DjangoPaginator
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from . import public_cache
 from .access import access_of
 from .api_base import WORKFLOW_PERMISSIONS
 from .models import City, DailyCount, DailyIndex, District, IndexPolicy, Submission, Town, Unit
@@ -277,12 +283,33 @@ class DailyIndexFilter(django_filters.FilterSet):
         fields = ["date", "scope", "district", "town", "level"]
 
 
+class _CountedOncePaginator(DjangoPaginator):
+    """Counts a query's rows once per publication: every page of the same list after the first takes
+    the count from the cache (a national day's COUNT is most of an uncached page's time)."""
+
+    def __init__(self, *args, count_key: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        return cache.get_or_set(self.count_key, lambda: super(_CountedOncePaginator, self).count, public_cache.SECONDS)
+
+
+class PublicIndexPagination(PageNumberPagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        count_key = public_cache.key("api-index-count", request, ignore=("page", "format"))
+        self.django_paginator_class = partial(_CountedOncePaginator, count_key=count_key)
+        return super().paginate_queryset(queryset, request, view)
+
+
 class DailyIndexViewSet(viewsets.ReadOnlyModelViewSet):
     """The published Ping'an index (current revisions), public: by date (`?date=`) or range
     (`?date_after=&date_before=`), town or district. Without a date, the latest published day."""
 
     serializer_class = DailyIndexSerializer
     filterset_class = DailyIndexFilter
+    pagination_class = PublicIndexPagination
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
     ordering_fields = ["date", "score"]
@@ -306,7 +333,16 @@ class DailyIndexViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: DailyIndexSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        """Cached until the next publication (see public_cache); browsers and proxies may keep it a minute."""
+        cache_key = public_cache.key("api-index", request)
+        data = cache.get(cache_key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(cache_key, data, public_cache.SECONDS)
+        response = Response(data)
+        patch_cache_control(response, public=True, max_age=public_cache.MAX_AGE)
+        patch_vary_headers(response, ["Accept"])
+        return response
 
 
 # --- policies ----------------------------------------------------------------------------------------
