@@ -71,3 +71,13 @@ def city(db):
     """A small city: district 甲区 with towns 一镇 (100,000) and 二街道 (50,000), district 乙区 with 三镇
     (20,000); manual 2026 baselines crime 1, fire 0.2, traffic 0.4 per 10,000 per day."""
     return make_small_city()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The public index is cached per publication id; a rolled-back test's ids come back in the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
