@@ -35,9 +35,14 @@ def publication_state(request) -> tuple:
     return state
 
 
-def key(kind: str, request, *, ignore: tuple[str, ...] = ()) -> str:
+def key(kind: str, request, *, ignore: tuple[str, ...] = (), only: tuple[str, ...] | None = None) -> str:
     """The cache key of a public answer: what kind, the published state, the language, the host (API
     links are absolute) and the query string (its order does not matter)."""
-    params = sorted((name, value) for name, values in request.GET.lists() if name not in ignore for value in values)
+    params = sorted(
+        (name, value)
+        for name, values in request.GET.lists()
+        if name not in ignore and (only is None or name in only)
+        for value in values
+    )
     facts = (kind, publication_state(request), get_language(), request.scheme, request.get_host(), params)
     return f"pingan:public:{kind}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"

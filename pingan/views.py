@@ -76,7 +76,16 @@ def public_index(request):
 def _public_index_context(request) -> dict:
     day = _day_from(request)
     district_id = _district_from(request)
-    summaries = district_summaries(day) if day else []
+    # Every page of the day (a district, a page of districts) starts from the same summaries: counted once.
+    summaries = (
+        cache.get_or_set(
+            public_cache.key("summaries", request, only=("date",)),
+            lambda: district_summaries(day),
+            public_cache.SECONDS,
+        )
+        if day
+        else []
+    )
     levels = Counter()
     for s in summaries:
         levels.update({lv: s[lv] for lv in LEVELS})
@@ -107,17 +116,14 @@ def _public_index_context(request) -> dict:
         page = Paginator(summaries, DISTRICTS_PER_PAGE).get_page(request.GET.get("page"))
         ids = [s["district_id"] for s in page.object_list]
         own = {r.district_id: r for r in DailyIndex.objects.current().districts().filter(date=day, district_id__in=ids)}
-        for s in page.object_list:
-            _with_levels(s)
-            s["index"] = own.get(s["district_id"])
+        page.object_list = [{**_with_levels(s), "index": own.get(s["district_id"])} for s in page.object_list]
         context["summaries"] = page
         context["several_cities"] = len({s["district__city_id"] for s in summaries}) > 1
     return context
 
 
 def _with_levels(summary: dict) -> dict:
-    summary["levels"] = [(lv, summary[lv]) for lv in LEVELS]
-    return summary
+    return {**summary, "levels": [(lv, summary[lv]) for lv in LEVELS]}
 
 
 def _district_tables(day: datetime.date, indicators, district_id: int | None = None) -> list[dict]:

@@ -119,6 +119,10 @@ def test_the_district_summaries_are_one_grouped_query(client, big_city, django_a
     town_rows = [q["sql"] for q in queries if '"pingan_dailyindex"."items"' in q["sql"]]
     assert len(town_rows) == 1 and "GROUP BY" not in town_rows[0] and "IN (" in town_rows[0]  # the page's districts
     assert sum("GROUP BY" in q["sql"] for q in queries) == 1
+    district = District.objects.get(name="东区")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/?date=2026-11-20&district={district.pk}")
+    assert not any("GROUP BY" in q["sql"] for q in queries)  # the day's summaries are counted once
 
 
 def test_choosing_a_district_lists_its_towns_their_history_and_tips(client, big_city):
