@@ -15,7 +15,8 @@ submissions of the following weeks repeat it, written by SQL. Then every day fro
 published with the engine (`publish_day(day, open_cases=False)`: a backfill of history computes the
 index; opening cases is the daily job's follow-up, not part of a backfill), first one day at a time in
 this process, then the remaining days by --workers processes side by side (each a day at a time, days
-dealt in turn), as several Celery workers would run `compute_index` for slices of the year.
+dealt in turn): the product's backfill, `compute_index --from … --to … --workers N`
+(pingan/services/backfill.py).
 
 It prints rows written per second (the rows are the town and district index rows), seconds per day,
 and the queries of each day (constant: the same for every day), and checks that every day was
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import platform
 import statistics
@@ -95,26 +95,15 @@ def publish(days: list[datetime.date]) -> list[tuple[datetime.date, float, int, 
     return results
 
 
-def _worker(days: list[datetime.date], out) -> None:
-    out.put(publish(days))
+def publish_in_parallel(days: list[datetime.date], workers: int) -> int:
+    """The product's backfill (`compute_index --workers N`): days dealt to `workers` processes; rows written."""
+    from pingan.services.backfill import publish_days
 
-
-def publish_in_parallel(days: list[datetime.date], workers: int) -> list[tuple[datetime.date, float, int, int]]:
-    """Deal the days to `workers` processes in turn; each opens its own database connection."""
-    from django.db import connections
-
-    connections.close_all()  # the children must not share the parent's connection
-    context = multiprocessing.get_context("fork")
-    out = context.Queue()
-    processes = [context.Process(target=_worker, args=(days[i::workers], out)) for i in range(workers)]
-    for p in processes:
-        p.start()
-    results = [r for _ in processes for r in out.get()]
-    for p in processes:
-        p.join()
-        if p.exitcode != 0:
-            raise SystemExit(f"a backfill worker failed (exit code {p.exitcode})")
-    return results
+    rows = 0
+    for report in publish_days(days, workers=workers, open_cases=False):
+        report.raise_for_problems()
+        rows += sum(c.rows_written for c in report.published)
+    return rows
 
 
 def check(days: list[datetime.date], towns: int, districts: int) -> None:
@@ -168,14 +157,13 @@ def main() -> None:
 
         say(f"{args.workers} processes: {len(parallel_days)} days …")
         start = time.perf_counter()
-        parallel = publish_in_parallel(parallel_days, args.workers)
+        parallel_rows = publish_in_parallel(parallel_days, args.workers)
         parallel_seconds = time.perf_counter() - start
-        parallel_rows = sum(r[3] for r in parallel)
         say(f"{args.workers} processes: {len(parallel_days)} days, {parallel_rows:,} rows in {parallel_seconds:.1f} s")
 
         check(days, towns, data.districts)
         rows_per_day = towns + data.districts
-        queries = sorted({r[2] for r in serial + parallel})
+        queries = sorted({r[2] for r in serial})
         load = os.getloadavg()
         serial_rate = serial_rows / serial_seconds
         parallel_rate = parallel_rows / parallel_seconds
@@ -189,13 +177,13 @@ def main() -> None:
             ("  seconds per day (median, max)", _median_max(serial)),
             ("  rows per second", f"{serial_rate:,.0f}"),
             (f"{args.workers} processes: days, rows", f"{len(parallel_days)}, {parallel_rows:,}"),
-            ("  seconds per day in a process (median, max)", _median_max(parallel)),
+            ("  seconds per day (wall, whole run / days)", f"{parallel_seconds / len(parallel_days):.2f}"),
             ("  rows per second", f"{parallel_rate:,.0f}"),
             (
                 "whole backfill: rows, seconds",
                 f"{serial_rows + parallel_rows:,}, {serial_seconds + parallel_seconds:.1f}",
             ),
-            ("queries per day (each day)", ", ".join(str(q) for q in queries)),
+            ("queries per day (each day of one process)", ", ".join(str(q) for q in queries)),
             (
                 f"a year ({365 * rows_per_day:,} rows) at the {args.workers}-process rate",
                 f"{365 * rows_per_day / parallel_rate / 60:.1f} min",

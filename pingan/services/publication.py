@@ -208,6 +208,7 @@ class _DayInputs:
         baselines = [(i.code, i.id, self.baselines[(city.id, i.id)].rate) for i in indicators]
         rows: list[_Scored] = []
         district_sums: dict[int, list] = {}
+        shared: dict[tuple, dict] = {}  # rows with the same items share one dict (a day repeats a few hundred)
         nothing = (0, 0)
         for town_id, district_id, _ in towns:
             population = self.population[town_id]
@@ -215,13 +216,13 @@ class _DayInputs:
             sums = district_sums.setdefault(district_id, [0, [nothing] * len(baselines)])
             sums[0] += population
             sums[1] = [(c + oc, d + od) for (c, d), (oc, od) in zip(sums[1], observed, strict=True)]
-            rows.append(_score(TOWN, district_id, town_id, population, observed, baselines, rules))
+            rows.append(_score(TOWN, district_id, town_id, population, observed, baselines, rules, shared))
         for district_id, (population, observed) in district_sums.items():
-            rows.append(_score(DISTRICT, district_id, None, population, tuple(observed), baselines, rules))
+            rows.append(_score(DISTRICT, district_id, None, population, tuple(observed), baselines, rules, shared))
         return rows
 
 
-def _score(scope, district_id, town_id, population, observed, baselines, rules: scoring.Rules) -> _Scored:
+def _score(scope, district_id, town_id, population, observed, baselines, rules: scoring.Rules, shared) -> _Scored:
     grades, items = {}, {}
     for (code, _, rate), (count, deaths) in zip(baselines, observed, strict=True):
         if count == 0 and deaths == 0:
@@ -233,6 +234,7 @@ def _score(scope, district_id, town_id, population, observed, baselines, rules: 
         grades[code] = g
         items[code] = {"count": count, "deaths": deaths, "grade": g.value, "points": rules.grade_points[g]}
     score, level = rules.score_and_level(grades)
+    items = shared.setdefault((observed, tuple(grades.values())), items)
     return _Scored(scope, district_id, town_id, population, score, level.value, items, observed)
 
 
@@ -302,7 +304,9 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
     return outcome
 
 
-COPY_COLUMNS = (
+NULL = "\\N"  # COPY's text format
+COPY_BATCH = 2000  # rows a write: one call per row costs more than the rows
+COPY_COLUMNS = (  # the order of each line _insert writes
     "scope",
     "district_id",
     "town_id",
@@ -322,28 +326,27 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
     """Write new index rows: COPY on PostgreSQL (several times faster than INSERT for a national day),
     bulk_create elsewhere."""
     if connection.vendor == "postgresql":
-        fixed = {
-            "date": day.isoformat(),
-            "is_current": "t",
-            "publication_id": publication.pk,
-            "policy_id": publication.policy_id,
-        }
+        date, publication_id, policy_id = day.isoformat(), publication.pk, publication.policy_id
         sql = f"COPY {DailyIndex._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-        texts: dict[tuple, str] = {}
+        # Rows with the same items share one dict (see _score): its JSON is made once, keyed by identity
+        # (every dict outlives the loop, so no id is reused).
+        texts: dict[int, str] = {}
+        lines: list[str] = []
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for r, revision in rows:
-                values = {
-                    **fixed,
-                    "scope": r.scope,
-                    "district_id": r.district_id,
-                    "town_id": r.town_id,
-                    "revision": revision,
-                    "population": r.population,
-                    "score": r.score,
-                    "level": r.level,
-                    "items": _copy_json(r.items, texts),
-                }
-                copy.write("\t".join("\\N" if values[c] is None else str(values[c]) for c in COPY_COLUMNS) + "\n")
+                items = texts.get(id(r.items))
+                if items is None:
+                    # COPY's text format: a backslash is written twice (JSON never holds a raw tab or newline)
+                    items = texts[id(r.items)] = json.dumps(r.items, ensure_ascii=False).replace("\\", "\\\\")
+                town = NULL if r.town_id is None else r.town_id
+                lines.append(
+                    f"{r.scope}\t{r.district_id}\t{town}\t{date}\t{revision}\tt\t{publication_id}\t{policy_id}"
+                    f"\t{r.population}\t{r.score}\t{r.level}\t{items}\n"
+                )
+                if len(lines) == COPY_BATCH:
+                    copy.write("".join(lines))
+                    lines.clear()
+            copy.write("".join(lines))
         return
     DailyIndex.objects.bulk_create(
         [
@@ -365,20 +368,6 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
         ],
         batch_size=2000,
     )
-
-
-def _copy_json(items: dict, texts: dict[tuple, str]) -> str:
-    """A row's items as JSON in COPY's text format, from per-item texts made once per distinct item
-    (a day's 44,000 rows repeat a few hundred items: most are the quiet one)."""
-    parts = []
-    for code, item in items.items():
-        key = (code, *item.items())
-        text = texts.get(key)
-        if text is None:
-            # COPY's text format: a backslash is written twice (JSON never holds a raw tab or newline)
-            text = texts[key] = json.dumps({code: item}, ensure_ascii=False)[1:-1].replace("\\", "\\\\")
-        parts.append(text)
-    return "{" + ", ".join(parts) + "}"
 
 
 def publish_range(first: datetime.date, last: datetime.date, *, cities: list[City] | None = None):

@@ -128,3 +128,22 @@ def test_a_rejected_file_exits_non_zero_and_lists_every_bad_line(tmp_path):
     assert done.returncode == 1
     assert "bad.csv rejected, nothing stored: 2 problem(s)" in done.stderr
     assert "line 2: count '-2' is negative" in done.stderr and "line 3: unknown town 'x'" in done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_backfill_in_several_processes_publishes_every_day_once_and_leaves_cases_to_one_worker(city, tmp_path):
+    from workflows.models import Case
+
+    days = [DAY - datetime.timedelta(days=n) for n in range(4)]
+    for day in days:  # 一镇 red every day (a death)
+        rows = [[day.isoformat(), "一镇", code, 1, int(code == "traffic")] for code in ("crime", "fire", "traffic")]
+        run("import_counts", str(write_csv(tmp_path / f"{day}.csv", COUNT_HEADER, rows)))
+    out = run("compute_index", "--from", str(days[-1]), "--to", str(DAY), "--workers", "2")
+    assert "2 workers: publishing only" in out and out.count("published revision 1") == 4
+    assert Publication.objects.count() == 4 and not Case.objects.exists()
+    assert DailyIndex.objects.filter(town__name="一镇", level="red").count() == 4
+
+    again = run("compute_index", "--from", str(days[-1]), "--to", str(DAY))  # one worker: in day order
+    assert again.count("already published, unchanged") == 4 and Publication.objects.count() == 4
+    assert Case.objects.get().town.name == "一镇"

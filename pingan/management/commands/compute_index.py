@@ -3,8 +3,8 @@ import datetime
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from pingan.services.backfill import days_between, publish_days
 from pingan.services.counts import resolve_city
-from pingan.services.publication import publish_range
 
 from ._base import DomainCommand, iso_date
 
@@ -20,8 +20,20 @@ class Command(DomainCommand):
         parser.add_argument("--from", dest="first", type=iso_date)
         parser.add_argument("--to", dest="last", type=iso_date)
         parser.add_argument("--city", help="only this city (default: every city)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="publish the days in this many processes side by side (a backfill of history; cases are "
+            "then not opened: that needs the days in order)",
+        )
+        parser.add_argument(
+            "--no-cases", action="store_true", help="publish only, open no cases (a backfill of history)"
+        )
 
-    def handle(self, *args, date=None, first=None, last=None, city=None, **options):
+    def handle(self, *args, date=None, first=None, last=None, city=None, workers=1, no_cases=False, **options):
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
         if date and (first or last):
             raise CommandError("give either --date or --from/--to, not both")
         if date:
@@ -32,8 +44,14 @@ class Command(DomainCommand):
             raise CommandError("give --date YYYY-MM-DD, or --from YYYY-MM-DD [--to YYYY-MM-DD]")
         cities = [resolve_city(city)] if city else None
         failed = []
-        total = (last - first).days + 1
-        for n, report in enumerate(publish_range(first, last, cities=cities), start=1):
+        if last < first:
+            raise CommandError(f"--to {last} is before --from {first}")
+        days = days_between(first, last)
+        total = len(days)
+        if workers > 1 and total > 1 and not no_cases:
+            self.stderr.write(f"{workers} workers: publishing only; cases are opened by a run with one worker")
+        reports = publish_days(days, workers=workers, cities=cities, open_cases=not no_cases)
+        for n, report in enumerate(reports, start=1):
             for outcome in report.published:
                 levels = " ".join(f"{k}={v}" for k, v in sorted(outcome.levels.items()))
                 state = (
