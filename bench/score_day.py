@@ -621,7 +621,9 @@ def main() -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--towns", type=int, default=FULL_TOWNS, help=f"number of towns (default {FULL_TOWNS:,})")
     size.add_argument("--quick", action="store_const", dest="towns", const=QUICK_TOWNS, help=f"{QUICK_TOWNS:,} towns")
-    parser.add_argument("--naive-sample", type=int, default=2000, help="towns the naive loop runs on (default 2,000)")
+    parser.add_argument(
+        "--naive-sample", type=int, help="towns the naive loop runs on (default 2,000; 200 with --quick)"
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -631,6 +633,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also cProfile publish_day on a fresh day")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
+    if args.naive_sample is None:
+        args.naive_sample = 200 if args.towns == QUICK_TOWNS else 2000
     if args.towns < 1 or args.naive_sample < 1:
         parser.error("--towns and --naive-sample must be positive")
     if not 1 <= args.repeat <= MAX_REPEAT:
