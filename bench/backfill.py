@@ -126,7 +126,10 @@ def main() -> None:
     parser.add_argument("--towns", type=int, help=f"default {FULL_TOWNS:,}")
     parser.add_argument("--days", type=int, help=f"days from {FIRST_DAY} (default {FULL_DAYS})")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 2, help="processes side by side (default: CPUs)"
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 2) + 1,
+        help="processes side by side (default: CPUs + 1, as a process waiting on the database leaves its core)",
     )
     args = parser.parse_args()
     towns = args.towns or (QUICK_TOWNS if args.quick else FULL_TOWNS)

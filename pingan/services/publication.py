@@ -252,8 +252,7 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
     outcome.levels = Counter(r.level for r in rows if r.scope == TOWN)
     digest = day_digest(rows, policy, baselines)
     with transaction.atomic():
-        # One publisher per city-day at a time; the second waits and then finds nothing to change.
-        City.objects.select_for_update().filter(pk=city.pk).first()
+        _lock_city_day(city, day)
         latest = Publication.objects.filter(city=city, date=day).order_by("-revision").first()
         if latest is not None and latest.digest == digest:
             return outcome  # exactly what is published already: no need to read it back
@@ -306,6 +305,19 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
 
 NULL = "\\N"  # COPY's text format
 COPY_BATCH = 2000  # rows a write: one call per row costs more than the rows
+
+
+def _lock_city_day(city: City, day: datetime.date) -> None:
+    """One publisher per city-day at a time: the second waits, then finds nothing to change. Other
+    days of the city publish side by side (a backfill in several processes): on PostgreSQL the lock is
+    an advisory lock on (city, day) held to the commit; SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [city.pk, day.toordinal()])
+    else:
+        City.objects.select_for_update().filter(pk=city.pk).first()
+
+
 COPY_COLUMNS = (  # the order of each line _insert writes
     "scope",
     "district_id",
