@@ -432,7 +432,12 @@ class DailyIndex(models.Model):
     # at national scale (15 million rows a year) those checks were half of the database's time.
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     district = models.ForeignKey(
-        District, models.PROTECT, related_name="indices", verbose_name=_("district"), db_constraint=False
+        District,
+        models.PROTECT,
+        related_name="indices",
+        verbose_name=_("district"),
+        db_constraint=False,
+        db_index=False,  # a district's rows are found by day (the constraints below)
     )
     town = models.ForeignKey(
         Town,
@@ -466,22 +471,25 @@ class DailyIndex(models.Model):
         verbose_name_plural = _("daily indices")
         ordering = ["-date", "district_id", "scope", "town_id"]
         indexes = [models.Index(fields=["date", "is_current"], name="index_by_day")]
+        # Date first: a day's rows go in at the end of these indexes, so writing a day touches a few
+        # pages however many years are stored (town first, every row went to a random page of an index
+        # that outgrows memory at national scale). The town index serves a town's history.
         constraints = [
             models.UniqueConstraint(
-                fields=["town", "date"],
+                fields=["date", "town"],
                 condition=Q(scope="town", is_current=True),
                 name="one_current_index_per_town_day",
             ),
             models.UniqueConstraint(
-                fields=["district", "date"],
+                fields=["date", "district"],
                 condition=Q(scope="district", is_current=True),
                 name="one_current_index_per_district_day",
             ),
             models.UniqueConstraint(
-                fields=["town", "date", "revision"], condition=Q(scope="town"), name="town_index_unique_revision"
+                fields=["date", "town", "revision"], condition=Q(scope="town"), name="town_index_unique_revision"
             ),
             models.UniqueConstraint(
-                fields=["district", "date", "revision"],
+                fields=["date", "district", "revision"],
                 condition=Q(scope="district"),
                 name="district_index_unique_revision",
             ),
