@@ -6,9 +6,9 @@ docs/BENCHMARKS.md.
 
 Each benchmark runs as its own process, with this environment (so DATABASE_URL picks the database:
 unset = a temporary SQLite file each, PostgreSQL = a throwaway database on that server each). Their
-output streams to the terminal as they go. With --write, the block between the "figures" markers in
-docs/BENCHMARKS.md is replaced by this run's outputs, headed by the machine and the date, so the
-document always holds one run measured side by side. The exit status is non-zero if a benchmark
+output streams to the terminal as they go. With --write, each benchmark's section between the "figures"
+markers in docs/BENCHMARKS.md is replaced by this run's output, with its date, under the machine's
+description (with --only, the other sections stay as they were). The exit status is non-zero if a benchmark
 failed (a missed target is a figure, not a failure: read the verdict lines).
 """
 
@@ -76,34 +76,28 @@ def run(name: str, quick: bool) -> tuple[int, float, str]:
 
 
 def write(results: list[tuple[str, int, float, str]], quick: bool) -> None:
-    load = os.getloadavg()
-    parts = [
-        START,
-        "",
-        f"Run of `bench/all.py{' --quick' if quick else ''}` on {datetime.date.today()}: {machine()}. "
-        f"Load average at the end: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.",
-        "",
-    ]
-    for name, status, seconds, output in results:
-        script, _, what = BENCHMARKS[name]
-        outcome = "" if status == 0 else f", FAILED (exit {status})"
-        parts += [
-            f"### {name}: {what}",
-            "",
-            f"`bench/{script}`, {seconds:.0f} s{outcome}:",
-            "",
-            "```",
-            output.rstrip(),
-            "```",
-            "",
-        ]
-    parts.append(END)
+    """Replace the figures block of docs/BENCHMARKS.md; benchmarks not run this time (--only) keep theirs."""
     text = DOC.read_text()
     if START not in text or END not in text:
         raise SystemExit(f"{DOC} lacks the figures markers: {START} … {END}")
     before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    DOC.write_text(before + "\n".join(parts) + after)
+    block, after = rest.split(END, 1)
+    sections = {}  # name → its section, from the block as it is
+    for part in block.split("\n### ")[1:]:
+        sections[part.split(":", 1)[0]] = "### " + part.strip()
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    for name, status, seconds, output in results:
+        script, _, what = BENCHMARKS[name]
+        outcome = "" if status == 0 else f", FAILED (exit {status})"
+        size = " --quick" if quick else ""
+        sections[name] = "\n".join(
+            [f"### {name}: {what}", "", f"`bench/{script}{size}`, run {now}, {seconds:.0f} s{outcome}:", "", "```"]
+            + [output.rstrip(), "```"]
+        )
+    load = os.getloadavg()
+    head = f"Machine: {machine()}. Load average after the last run: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}."
+    ordered = [sections[name] for name in BENCHMARKS if name in sections]
+    DOC.write_text(before + "\n\n".join([START, head, *ordered, END]) + after)
     print(f"\nwrote the figures into {DOC.relative_to(ROOT)}")
 
 
