@@ -283,6 +283,8 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         constraints = [models.UniqueConstraint(fields=["key"], condition=Q(key__isnull=False), name="task_key_unique")]
         indexes = [
             models.Index(fields=["deadline", "id"], name="task_by_deadline"),  # lists, due and overdue tasks
+            # Work to verify, oldest first (the board); no owed task is in it, so the sweep never writes it.
+            models.Index(fields=["submitted_at", "id"], condition=Q(state="submitted"), name="task_to_verify"),
             # The deadline sweep's three steps each look for owed tasks not yet handled for their deadline.
             *(
                 models.Index(fields=["deadline"], condition=Q(state__in=OWED) & unhandled(mark), name=name)
