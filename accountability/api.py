@@ -167,7 +167,7 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
         except PeriodError as exc:
             raise ValidationError({"period": str(exc)}) from exc
         out = io.BytesIO()
-        write_xlsx(out, period)
+        write_xlsx(out, period, cities=access_of(request).cities)
         response = HttpResponse(out.getvalue(), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="evaluations-{period.label}.xlsx"'
         return response

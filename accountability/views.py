@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pingan.access import access_of
 from pingan.errors import DomainError
 from pingan.roles import LEADERSHIP, SAFETY_OFFICE
 
@@ -39,15 +40,20 @@ def evaluations_export(request):
         raise Http404(str(exc)) from exc
     if request.GET.get("format") == "csv":
         out = io.StringIO()
-        write_csv(out, period)
+        write_csv(out, period, cities=access_of(request).cities)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="evaluations-{period.label}.csv"'
         return response
     out = io.BytesIO()
-    write_xlsx(out, period)
+    write_xlsx(out, period, cities=access_of(request).cities)
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="evaluations-{period.label}.xlsx"'
     return response
+
+
+def _visible(request):
+    """The evaluations of the user's cities (all of them for a one-city deployment)."""
+    return access_of(request).in_cities(Evaluation.objects.all(), "unit__city")
 
 
 @login_required
@@ -56,11 +62,12 @@ def evaluations_page(request):
     if not may_see_evaluations(request.user):
         raise PermissionDenied
     periods = list(
-        Evaluation.objects.order_by("-period_start", "period_kind").values_list("period", flat=True).distinct()
+        _visible(request).order_by("-period_start", "period_kind").values_list("period", flat=True).distinct()
     )
     chosen = request.GET.get("period") or (periods[0] if periods else "")
     rows = (
-        Evaluation.objects.filter(period=chosen)
+        _visible(request)
+        .filter(period=chosen)
         .select_related("unit__town")
         .order_by("group", "unit__kind", "rank", "unit__name")
     )
@@ -86,7 +93,7 @@ def evaluation_detail(request, evaluation_id: int):
     """One evaluation with every number traced to the days, tasks, records and findings behind it."""
     if not may_see_evaluations(request.user):
         raise PermissionDenied
-    evaluation = get_object_or_404(Evaluation.objects.select_related("unit__town"), pk=evaluation_id)
+    evaluation = get_object_or_404(_visible(request).select_related("unit__town"), pk=evaluation_id)
     return render(request, "accountability/evaluation_detail.html", {"nav": "evaluations", "e": evaluation})
 
 
@@ -105,7 +112,8 @@ def evaluation_act(request, name: str):
     if service is None or not may_see_evaluations(request.user):
         raise PermissionDenied
     done = 0
-    for evaluation_id in request.POST.getlist("evaluation"):
+    chosen = [int(i) for i in request.POST.getlist("evaluation") if i.isdigit()]
+    for evaluation_id in _visible(request).filter(pk__in=chosen).values_list("pk", flat=True):
         try:
             done += service(evaluation_id=int(evaluation_id), user=request.user).log is not None
         except (DomainError, ValueError, Evaluation.DoesNotExist) as exc:

@@ -22,3 +22,20 @@ def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(wor
     client.force_login(user)
     board = client.get("/board/").content.decode()
     assert "一镇" not in board and "data-case=" not in board
+
+
+def test_another_citys_office_sees_none_of_this_citys_evaluations(world, people, client, tmp_path):
+    header = ["city", "district", "town", "population", "effective_from"]
+    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
+    evaluation = world["一镇"]["evaluations"]
+    client.force_login(people["office"])
+    assert "一镇人民政府" in client.get("/evaluations/?period=2026-11").content.decode()  # its own city's
+
+    client.force_login(member("other_office", "其他市平安办"))
+    assert "一镇人民政府" not in client.get("/evaluations/?period=2026-11").content.decode()
+    assert client.get(f"/evaluations/{evaluation.pk}/").status_code == 404
+    export = client.get("/evaluations/export/?period=2026-11&format=csv").content.decode()
+    assert len(export.strip().splitlines()) == 1  # the header only
+    client.post("/evaluations/act/submit_for_review/", {"evaluation": [evaluation.pk], "period": "2026-11"})
+    evaluation.refresh_from_db()
+    assert evaluation.state == "computed"  # untouched
