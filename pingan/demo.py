@@ -103,7 +103,7 @@ def seed_demo(
     *, today: datetime.date | None = None, publish_days: int = 90, progress: Callable[[str], None] = print
 ) -> SeedResult:
     """Load Zhuhai with a history up to yesterday and publish the last `publish_days` days."""
-    from .services.publication import publish_range
+    from .services import backfill
 
     today = today or timezone.localdate()
     yesterday = today - datetime.timedelta(days=1)
@@ -168,7 +168,8 @@ def seed_demo(
 
     published = 0
     last_day = yesterday - datetime.timedelta(days=publish_days - 1)
-    for report in publish_range(max(datetime.date(first.year + 1, 1, 1), last_day), yesterday, cities=[city]):
+    days = backfill.days_between(max(datetime.date(first.year + 1, 1, 1), last_day), yesterday)
+    for report in backfill.publish_days(days, cities=[city]):
         for problems in report.problems.values():
             raise RuntimeError(f"demo day {report.day} could not be scored: {problems}")
         published += 1

@@ -314,8 +314,6 @@ def _lock_city_day(city: City, day: datetime.date) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [city.pk, day.toordinal()])
-    else:
-        City.objects.select_for_update().filter(pk=city.pk).first()
 
 
 COPY_COLUMNS = (  # the order of each line _insert writes
@@ -380,13 +378,3 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
         ],
         batch_size=2000,
     )
-
-
-def publish_range(first: datetime.date, last: datetime.date, *, cities: list[City] | None = None):
-    """Publish every day from first to last inclusive; yields each day's report."""
-    if last < first:
-        raise DomainError(f"--to {last} is before --from {first}")
-    day = first
-    while day <= last:
-        yield publish_day(day, cities=cities)
-        day += datetime.timedelta(days=1)
