@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import time
@@ -39,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import QueryCounter, ThrowawayDatabase, database_label, say, setup_django, table  # noqa: E402
+from harness import QueryCounter, ThrowawayDatabase, database_label, machine_label, say, setup_django, table  # noqa: E402
 from score_day import SEED, YEAR, build_dataset  # noqa: E402
 
 BENCH_DATABASE = "pingan_bench_backfill"
@@ -174,7 +173,7 @@ def main() -> None:
             ("towns (districts)", f"{towns:,} ({data.districts:,})"),
             ("days backfilled (index rows a day)", f"{n_days} ({rows_per_day:,})"),
             ("database", label),
-            ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+            ("machine", machine_label()),
             ("load average (1, 5 min) at the end", f"{load[0]:.2f}, {load[1]:.2f}"),
             ("one process: days, rows", f"{len(serial_days)}, {serial_rows:,}"),
             ("  seconds per day (median, max)", _median_max(serial)),

@@ -4,6 +4,7 @@ production runs, an uncapped query counter, progress lines and the printed table
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -86,6 +87,10 @@ def setup_django(scratch: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def machine_label() -> str:
+    return f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def database_label() -> str:

@@ -48,7 +48,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
@@ -67,6 +66,7 @@ from harness import (  # bench/ is the script's folder, so on the path
     QueryCounter,
     ThrowawayDatabase,
     database_label,
+    machine_label,
     say,
     setup_django,
     table,
@@ -680,7 +680,7 @@ def main() -> None:
                     ("smaller copy (queries counted too)", f"{small:,} tasks"),
                     ("published index", f"{rows:,} rows, {index_days} days up to {today - datetime.timedelta(1)}"),
                     ("database", label),
-                    ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+                    ("machine", machine_label()),
                     ("load average (1, 5 min) at start", f"{load_at_start[0]:.2f}, {load_at_start[1]:.2f}"),
                     ("load average (1, 5 min) before the load", f"{load_before[0]:.2f}, {load_before[1]:.2f}"),
                     ("server", f"gunicorn, {args.workers} sync workers, DJANGO_DEBUG=0, CONN_MAX_AGE 60"),

@@ -55,8 +55,6 @@ import datetime
 import gc
 import io
 import math
-import os
-import platform
 import pstats
 import random
 import statistics
@@ -73,6 +71,7 @@ from harness import (  # bench/ is the script's folder, so on the path
     QueryCounter,
     ThrowawayDatabase,
     database_label,
+    machine_label,
     say,
     setup_django,
     table,
@@ -682,7 +681,7 @@ def main() -> None:
         rows = [
             ("towns (districts)", f"{data.towns:,} ({data.districts:,})"),
             ("database", label),
-            ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+            ("machine", machine_label()),
             ("town levels", levels),
             ("engine, first day: seconds", f"{first.seconds:.2f}"),
             *step_rows(first),

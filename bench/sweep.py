@@ -53,7 +53,6 @@ import gc
 import io
 import math
 import os
-import platform
 import pstats
 import random
 import re
@@ -69,6 +68,7 @@ from harness import (  # bench/ is the script's folder, so on the path
     QueryCounter,
     ThrowawayDatabase,
     database_label,
+    machine_label,
     say,
     setup_django,
     table,
@@ -625,7 +625,7 @@ def main() -> None:
             ("open tasks (cases; towns)", f"{args.tasks:,} ({work.cases:,}; {region.towns:,})"),
             ("units with a member", f"{region.users:,} of {2 * region.towns:,}"),
             ("database", label),
-            ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+            ("machine", machine_label()),
             ("load average (1, 5 min) before the first sweep", f"{load[0]:.2f}, {load[1]:.2f}"),
             ("build: seconds (cases, owners, tasks)", f"{work.seconds:.1f}"),
             (f"first sweep: seconds{under}", f"{first.seconds:.2f}"),
