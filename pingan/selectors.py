@@ -6,6 +6,7 @@ import datetime
 
 from django.db.models import Count, Q
 
+from . import scoring
 from .models import DailyIndex, IndexPolicy, Indicator
 
 
@@ -26,7 +27,7 @@ def day_indices(day: datetime.date, city=None):
     return rows.order_by("district__city_id", "district_id", "scope", "town_id")
 
 
-LEVELS = ("blue", "yellow", "orange", "red")
+LEVELS = tuple(level.value for level in scoring.Level)  # best first
 
 
 def district_summaries(day: datetime.date) -> list[dict]:
