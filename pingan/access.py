@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, Func, OuterRef, Q, Subquery
 
 from . import roles
-from .models import City, Unit
+from .models import City, DataFeed, Unit
 
 
 @dataclass
@@ -23,6 +24,26 @@ class Access:
         return list(Unit.objects.filter(members=self.user))
 
     @cached_property
+    def _facts(self) -> dict:
+        """Whether the user is in the office's or leadership's group, whether they are a data feed, and
+        how many cities there are: one query, as every request asks."""
+        if not self.user.is_authenticated:
+            return {"city_group": False, "feed": False, "all_cities": 0}
+        User = get_user_model()
+        groups = User.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group__name__in=[roles.SAFETY_OFFICE, roles.LEADERSHIP]
+        )
+        return (
+            User._default_manager.filter(pk=self.user.pk)
+            .values(
+                city_group=Exists(groups),
+                feed=Exists(DataFeed.objects.filter(user_id=OuterRef("pk"))),
+                all_cities=Subquery(City.objects.order_by().values(n=Func("id", function="COUNT"))),
+            )
+            .get()
+        )
+
+    @cached_property
     def city_wide(self) -> bool:
         """The city safety office and leadership see everything in their city (see `cities`)."""
         u = self.user
@@ -30,7 +51,7 @@ class Access:
             return False
         return (
             u.is_superuser
-            or u.groups.filter(name__in=[roles.SAFETY_OFFICE, roles.LEADERSHIP]).exists()
+            or self._facts["city_group"]
             or any(unit.kind == Unit.Kind.SAFETY_OFFICE for unit in self.units)
         )
 
@@ -42,7 +63,7 @@ class Access:
         if self.user.is_superuser:
             return None
         mine = sorted({u.city_id for u in self.units})
-        if not mine or set(mine) >= set(City.objects.values_list("id", flat=True)):
+        if not mine or len(mine) >= self._facts["all_cities"]:
             return None
         return mine
 
@@ -54,7 +75,7 @@ class Access:
 
     @cached_property
     def is_feed(self) -> bool:
-        return self.user.is_authenticated and hasattr(self.user, "data_feed")
+        return self._facts["feed"]
 
     @cached_property
     def district_ids(self) -> list[int]:

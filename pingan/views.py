@@ -44,7 +44,8 @@ def _day_from(request) -> datetime.date | None:
     return DailyIndex.objects.current().order_by("-date").values_list("date", flat=True).first()
 
 
-def _district_from(request) -> int | None:
+def district_id_from(request) -> int | None:
+    """The `?district=` asked for (a 404 for anything but an id)."""
     requested = request.GET.get("district")
     if not requested:
         return None
@@ -75,7 +76,7 @@ def public_index(request):
 
 def _public_index_context(request) -> dict:
     day = _day_from(request)
-    district_id = _district_from(request)
+    district_id = district_id_from(request)
     # Every page of the day (a district, a page of districts) starts from the same summaries: counted once.
     summaries = (
         cache.get_or_set(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -12,9 +14,20 @@ from rest_framework.response import Response
 
 from pingan.access import access_of
 from pingan.api_base import WORKFLOW_PERMISSIONS, transition
+from pingan.api_rows import ValueRows
 from pingan.models import Unit
 
-from .models import Case, CaseOwner, ExtensionRequest, Notice, Notification, RectificationTask, TransitionLog
+from .models import (
+    Case,
+    CaseDay,
+    CaseOwner,
+    ExtensionRequest,
+    Notice,
+    Notification,
+    RectificationTask,
+    TaskAttachment,
+    TransitionLog,
+)
 from .selectors import visible_tasks
 from .services import cases as case_services
 from .services import rectification
@@ -54,6 +67,23 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_days(self, case) -> list[str]:
         return [d.date.isoformat() for d in case.days.all()]  # prefetched by the viewset: no query per case
+
+
+CASE_ROWS = ValueRows(CaseSerializer)
+OWNER_ROWS = ValueRows(CaseOwnerSerializer)
+
+
+def case_rows(rows: list[dict]) -> list[dict]:
+    """A page of `.values(*CASE_ROWS.lookups)` rows as CaseSerializer writes the cases: two queries
+    for the page's owners and days."""
+    ids = [row["id"] for row in rows]
+    owners, days = defaultdict(list), defaultdict(list)
+    if ids:
+        for owner in CaseOwner.objects.filter(case_id__in=ids).values("case_id", *OWNER_ROWS.lookups):
+            owners[owner["case_id"]].append(OWNER_ROWS.write(owner))
+        for case_id, date in CaseDay.objects.filter(case_id__in=ids).values_list("case_id", "date"):
+            days[case_id].append(date.isoformat())
+    return [CASE_ROWS.write(row, owners=owners[row["id"]], days=days[row["id"]]) for row in rows]
 
 
 class TaskCreateSerializer(serializers.Serializer):
@@ -124,6 +154,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             Case.objects.select_related("town").prefetch_related("owners__unit", "days").order_by("-opened_on", "-id")
         )
         return access_of(self.request).scope(cases, town="town", units="owners__unit")
+
+    def list(self, request, *args, **kwargs):
+        cases = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        return _page_of_rows(self, cases.values(*CASE_ROWS.lookups), case_rows)
 
     acknowledge = transition(
         "acknowledge", case_services.case_acknowledge, id_keyword="case_id", response=CaseSerializer
@@ -222,6 +256,37 @@ class TaskFilter(django_filters.FilterSet):
         fields = ["state", "case", "owner", "kind"]
 
 
+TASK_ROWS = ValueRows(TaskSerializer)
+ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
+
+
+def task_rows(rows: list[dict]) -> list[dict]:
+    """A page of `.values(*TASK_ROWS.lookups)` rows as TaskSerializer writes the tasks: one query for
+    the page's attachments."""
+    today = timezone.localdate()
+    attachments = defaultdict(list)
+    if rows:
+        found = TaskAttachment.objects.filter(task_id__in=[row["id"] for row in rows])
+        for attachment in found.values("task_id", *ATTACHMENT_ROWS.lookups):
+            attachments[attachment["task_id"]].append(ATTACHMENT_ROWS.write(attachment))
+    return [
+        TASK_ROWS.write(
+            row,
+            overdue=RectificationTask.overdue(row["state"], row["deadline"], today),
+            attachments=attachments[row["id"]],
+        )
+        for row in rows
+    ]
+
+
+def _page_of_rows(view, rows, write):
+    """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows)."""
+    page = view.paginate_queryset(rows)
+    if page is None:
+        return Response(write(list(rows)))
+    return view.get_paginated_response(write(page))
+
+
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Rectification tasks (整改任务): assigned → accepted → submitted → verified, or returned for rework."""
 
@@ -233,6 +298,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         tasks = RectificationTask.objects.select_related("owner", "case__town").prefetch_related("attachments")
         return visible_tasks(access_of(self.request), tasks.order_by("deadline", "id"))
+
+    def list(self, request, *args, **kwargs):
+        tasks = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        return _page_of_rows(self, tasks.values(*TASK_ROWS.lookups), task_rows)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)

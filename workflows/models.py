@@ -300,7 +300,12 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
         return f"{self.title} — {self.owner}"
 
     def is_overdue(self, today) -> bool:
-        return self.state in self.OWED_STATES and self.deadline < today
+        return self.overdue(self.state, self.deadline, today)
+
+    @classmethod
+    def overdue(cls, state: str, deadline, today) -> bool:
+        """Still owed by its owner (assigned, accepted or returned) after its deadline."""
+        return state in cls.OWED_STATES and deadline < today
 
     @transition(field=state, source=State.ASSIGNED, target=State.ACCEPTED, permission=guards.is_task_owner)
     def accept(self) -> None:
@@ -355,6 +360,7 @@ class TaskAttachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:
+        ordering = ["id"]  # in the order uploaded, in the API as on the pages
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
 

@@ -7,12 +7,14 @@ transition's service, so a button shown by mistake still cannot do what its user
 from __future__ import annotations
 
 import datetime
-from collections import Counter, defaultdict
+import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +28,9 @@ from accountability.models import AccountabilityRecord
 from accountability.services import record_propose
 from pingan.access import access_of
 from pingan.errors import DomainError
-from pingan.models import DailyIndex, Unit
+from pingan.models import DailyIndex, District, Town, Unit
+from pingan.pagination import COUNT_LIMIT, bounded_count
+from pingan.views import DISTRICTS_PER_PAGE, FEW_TOWNS, district_id_from
 
 from .guards import is_office
 from .labels import action_label
@@ -37,6 +41,7 @@ from .services import rectification
 from .working_days import UnknownCalendarYear
 
 HEATMAP_DAYS = 30
+CHART_SERIES = 12
 
 # (object kind, action) → (model, service, id keyword, text keyword or None)
 ACTIONS = {
@@ -192,7 +197,11 @@ def my_work(request):
 
 @login_required
 def dashboard(request):
-    """Levels town × day, trends, cases per stage and overdue tasks, for what the user may see."""
+    """Levels by town and day, trends, cases per stage and overdue tasks, for what the user may see.
+
+    A city of more than FEW_TOWNS towns shows its districts (DISTRICTS_PER_PAGE a page), each opening
+    its towns (`?district=`), as the public page does: the page costs the same for a national
+    deployment's 50,000 towns as for a city's dozens."""
     access = access_of(request)
     if access.is_feed:
         raise PermissionDenied
@@ -201,27 +210,39 @@ def dashboard(request):
     first = latest - datetime.timedelta(days=HEATMAP_DAYS - 1)
     days = [first + datetime.timedelta(days=n) for n in range(HEATMAP_DAYS)]
     # The published index is public: everyone sees every town's levels; cases and tasks are scoped.
-    rows = access.in_cities(DailyIndex.objects.current(), "district__city")
-    rows = rows.filter(date__range=(first, latest)).select_related("town", "district")
+    index = access.in_cities(DailyIndex.objects.current(), "district__city").filter(date__range=(first, latest))
+    districts = access.in_cities(District.objects.order_by("city_id", "name", "id"), "city")
+    district_id = district_id_from(request)
+    chosen = None if district_id is None else get_object_or_404(districts, pk=district_id)
+    page = None
+    if chosen is not None:
+        rows = index.filter(district=chosen)
+    elif access.in_cities(Town.objects.all(), "district__city").count() <= FEW_TOWNS:
+        rows = index
+    else:
+        page = Paginator(districts, DISTRICTS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = index.districts().filter(district__in=page.object_list)
     heat: dict = defaultdict(dict)
     trends: dict = defaultdict(dict)
-    for r in rows:
-        if r.scope == DailyIndex.Scope.TOWN:
+    for r in rows.select_related("town", "district"):
+        if page is not None:
+            heat[(r.district.name, "", r.district_id)][r.date] = r.level
+        elif r.scope == DailyIndex.Scope.TOWN:
             heat[(r.district.name, r.town.name, r.town_id)][r.date] = r.level
-        else:
-            trends[r.district.name][r.date.isoformat()] = float(r.score)
+        if r.scope == DailyIndex.Scope.DISTRICT:
+            trends[r.district.name][r.date] = float(r.score)
     heatmap = [
-        {"district": d, "town": t, "town_id": tid, "cells": [levels.get(day, "none") for day in days]}
-        for (d, t, tid), levels in sorted(heat.items())
+        {"district": d, "town": t, "id": pk, "cells": [levels.get(day, "none") for day in days]}
+        for (d, t, pk), levels in sorted(heat.items())
     ]
+    # The CHART_SERIES lowest scores of the latest day: more lines than that is a tangle, not a chart.
+    shown = sorted(trends, key=lambda name: (trends[name].get(latest, math.inf), name))[:CHART_SERIES]
     chart = {
         "dates": [d.isoformat() for d in days],
-        "series": [
-            {"name": name, "data": [scores.get(d.isoformat()) for d in days]} for name, scores in sorted(trends.items())
-        ],
+        "series": [{"name": name, "data": [trends[name].get(d) for d in days]} for name in sorted(shown)],
     }
     visible_cases = access.scope(Case.objects.all(), **SCOPES[Case])
-    stages = Counter(visible_cases.values_list("stage", flat=True))
+    stages = dict(visible_cases.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     overdue = (
         visible_tasks(access, RectificationTask.objects.all())
         .filter(state__in=RectificationTask.OWED_STATES, deadline__lt=today)
@@ -235,7 +256,10 @@ def dashboard(request):
             "nav": "dashboard",
             "days": days,
             "heatmap": heatmap,
+            "chosen": chosen,
+            "districts_page": page,
             "chart": chart,
+            "chart_limited": len(trends) > CHART_SERIES,
             "stages": [(value, label, stages.get(value, 0)) for value, label in Case.Stage.choices],
             "overdue": overdue,
         },
@@ -304,7 +328,7 @@ def board(request):
     return render(request, "workflows/board.html", context)
 
 
-BOARD_LIMIT = 50
+BOARD_LIMIT = 20
 
 
 def _admin(model: str, **filters) -> str:
@@ -316,18 +340,23 @@ class Listing:
     """The first items of a list, how many there are in all, and where to see them all (the admin)."""
 
     items: list
-    total: int
+    total: int | None  # None: more than COUNT_LIMIT
     url: str = ""
 
     @classmethod
     def first(cls, queryset, url: str = "") -> Listing:
-        limit = BOARD_LIMIT
-        items = list(queryset[:limit])
-        return cls(items, len(items) if len(items) < limit else queryset.count(), url)
+        rows = list(queryset[: BOARD_LIMIT + 1])
+        items = rows[:BOARD_LIMIT]
+        return cls(items, bounded_count(queryset, len(items), len(rows) > len(items), COUNT_LIMIT), url)
 
     @property
-    def more(self) -> int:
-        return self.total - len(self.items)
+    def more(self) -> bool:
+        return self.total is None or self.total > len(self.items)
+
+    @property
+    def total_label(self) -> str:
+        """The total, or "1000+" when more than COUNT_LIMIT (counting further costs more than the page)."""
+        return f"{COUNT_LIMIT}+" if self.total is None else str(self.total)
 
 
 @login_required

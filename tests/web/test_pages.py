@@ -186,3 +186,33 @@ def test_the_board_shows_the_first_of_each_list_with_its_total_and_a_link_to_all
         page = login(people["office"]).get("/board/").content.decode()
     column = page.split(f'data-stage="{stage}"')[1].split('<div class="column"')[0]
     assert column.count("data-case=") == 2 and "stage__exact" not in column
+
+
+def test_the_board_says_more_than_the_count_limit_instead_of_counting_on(login, world, people):
+    from unittest import mock
+
+    RectificationTask.objects.update(deadline=datetime.date(2026, 11, 3))  # both towns' tasks overdue
+    with mock.patch("workflows.views.BOARD_LIMIT", 1), mock.patch("workflows.views.COUNT_LIMIT", 1):
+        page = login(people["office"]).get("/board/").content.decode()
+    overdue = page.split("逾期任务")[1]
+    assert overdue.count('class="item overdue"') == 1 and "1+" in overdue
+    with mock.patch("workflows.views.BOARD_LIMIT", 1):
+        page = login(people["office"]).get("/board/").content.decode()
+    assert "1+" not in page.split("逾期任务")[1]
+
+
+def test_a_dashboard_of_many_towns_shows_districts_each_opening_its_towns(login, world, people):
+    from unittest import mock
+
+    from pingan.models import District
+
+    district = District.objects.get(name="甲区")
+    client = login(people["office"])
+    with mock.patch("workflows.views.FEW_TOWNS", 1):
+        page = client.get("/dashboard/").content.decode()
+        towns = client.get(f"/dashboard/?district={district.pk}").content.decode()
+        assert client.get("/dashboard/?district=999999").status_code == 404
+        assert client.get("/dashboard/?district=abc").status_code == 404
+    assert f'href="?district={district.pk}"' in page and "一镇" not in page.split("trend-data")[0]
+    assert "一镇" in towns and "二街道" in towns and "甲区" in towns
+    assert "一镇" in client.get("/dashboard/").content.decode()  # a city of few towns lists them at once

@@ -1,0 +1,103 @@
+"""The busiest lists (tasks, cases) are written from `.values()` rows (pingan.api_rows): the JSON must be
+exactly what their serializers write. Their pages count at most COUNT_LIMIT rows (pingan.pagination)."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pingan.models import Unit
+from pingan.pagination import BoundedPagination
+from workflows.api import CaseSerializer, TaskSerializer
+from workflows.models import Case, RectificationTask
+from workflows.services import rectification
+
+from .conftest import D
+
+
+@pytest.fixture
+def varied_tasks(world, people):
+    """Tasks in every state the lists show: assigned, overdue, submitted with two attachments, verified."""
+    office, police = people["office"], people["police"]
+    case = world["一镇"]["cases"]
+    station = Unit.objects.get(name="一镇派出所")
+    submitted = rectification.task_create(case_id=case.pk, user=office, owner=station, title="夜巡")
+    rectification.task_accept(task_id=submitted.pk, user=police)
+    files = [SimpleUploadedFile(name, b"%PDF-1.4", content_type="application/pdf") for name in ("一.pdf", "二.pdf")]
+    rectification.task_submit(task_id=submitted.pk, user=police, report="已夜巡", files=files)
+    verified = rectification.task_create(case_id=case.pk, user=office, owner=station, title="清查")
+    rectification.task_accept(task_id=verified.pk, user=police)
+    rectification.task_submit(task_id=verified.pk, user=police, report="已清查")
+    rectification.task_verify(task_id=verified.pk, user=office, comment="属实")
+    RectificationTask.objects.filter(pk=world["二街道"]["tasks"].pk).update(deadline=D(2026, 11, 3))  # overdue
+    return RectificationTask.objects.all()
+
+
+def as_json(data) -> object:
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@pytest.mark.parametrize("role", ["office", "police", "town"])
+def test_a_task_page_is_what_the_task_serializer_writes(varied_tasks, client_for, role):
+    page = client_for(role).get("/api/v1/tasks/").json()
+    ids = [row["id"] for row in page["results"]]
+    expected = TaskSerializer(
+        sorted(RectificationTask.objects.filter(pk__in=ids), key=lambda t: ids.index(t.pk)), many=True
+    )
+    assert page["results"] == as_json(expected.data)
+    assert any(row["overdue"] for row in page["results"]) == (role == "office")
+    if role != "town":
+        assert [len(row["attachments"]) for row in page["results"]].count(2) == 1
+
+
+def test_a_case_page_is_what_the_case_serializer_writes(varied_tasks, client_for):
+    page = client_for("office").get("/api/v1/cases/").json()
+    ids = [row["id"] for row in page["results"]]
+    assert len(ids) == 2 and all(row["owners"] and row["days"] for row in page["results"])
+    expected = CaseSerializer(sorted(Case.objects.filter(pk__in=ids), key=lambda c: ids.index(c.pk)), many=True)
+    assert page["results"] == as_json(expected.data)
+
+
+def test_a_filtered_task_page_is_filtered(varied_tasks, client_for):
+    page = client_for("office").get("/api/v1/tasks/?state=verified").json()
+    assert [row["title"] for row in page["results"]] == ["清查"]
+
+
+def test_a_short_list_is_counted_without_a_count_query(varied_tasks, client_for):
+    client = client_for("office")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/v1/tasks/").json()
+    assert page["count"] == RectificationTask.objects.count() == 4
+    assert page["next"] is None and page["previous"] is None and page["count_limit"] == 1000
+    assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in queries.captured_queries)
+
+
+def test_pages_link_to_each_other_and_count_up_to_the_limit(varied_tasks, client_for):
+    client = client_for("office")
+    with mock.patch.object(BoundedPagination, "page_size", 1):
+        with CaptureQueriesContext(connection) as queries:
+            first = client.get("/api/v1/tasks/").json()
+        assert [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+        second = client.get(first["next"]).json()
+        last = client.get("/api/v1/tasks/?page=4").json()
+        with mock.patch.object(BoundedPagination, "count_limit", 3):
+            capped = client.get("/api/v1/tasks/?page=2").json()
+            exact = client.get("/api/v1/tasks/?state=verified").json()
+    assert first["count"] == second["count"] == last["count"] == 4
+    assert first["previous"] is None and second["previous"].endswith("/api/v1/tasks/")
+    assert second["next"].endswith("/api/v1/tasks/?page=3") and last["next"] is None
+    ids = [page["results"][0]["id"] for page in (first, second, last)]
+    assert len(set(ids)) == 3
+    assert capped["count"] is None and capped["count_limit"] == 3 and capped["next"]
+    assert exact["count"] == 1
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99", "last"])
+def test_a_page_that_does_not_exist_is_404(varied_tasks, client_for, page):
+    answer = client_for("office").get(f"/api/v1/tasks/?page={page}", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 404 and answer.json()["detail"] == "Invalid page."
