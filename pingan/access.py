@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, Func, OuterRef, Q, Subquery
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import Q
 
 from . import roles
 from .models import City, DataFeed, Unit
@@ -26,22 +28,21 @@ class Access:
     @cached_property
     def _facts(self) -> dict:
         """Whether the user is in the office's or leadership's group, whether they are a data feed, and
-        how many cities there are: one query, as every request asks."""
+        how many cities there are: one statement, as every request asks. Written in SQL: the ORM took
+        three times as long to compile it (1.3 ms) as the database to answer."""
         if not self.user.is_authenticated:
             return {"city_group": False, "feed": False, "all_cities": 0}
-        User = get_user_model()
-        groups = User.groups.through.objects.filter(
-            user_id=OuterRef("pk"), group__name__in=[roles.SAFETY_OFFICE, roles.LEADERSHIP]
+        memberships = get_user_model().groups.through._meta.db_table
+        sql = (
+            f"SELECT EXISTS (SELECT 1 FROM {memberships} m JOIN {Group._meta.db_table} g ON g.id = m.group_id"
+            "                WHERE m.user_id = %s AND g.name IN (%s, %s)),"
+            f"       EXISTS (SELECT 1 FROM {DataFeed._meta.db_table} WHERE user_id = %s),"
+            f"       (SELECT COUNT(*) FROM {City._meta.db_table})"
         )
-        return (
-            User._default_manager.filter(pk=self.user.pk)
-            .values(
-                city_group=Exists(groups),
-                feed=Exists(DataFeed.objects.filter(user_id=OuterRef("pk"))),
-                all_cities=Subquery(City.objects.order_by().values(n=Func("id", function="COUNT"))),
-            )
-            .get()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.user.pk, roles.SAFETY_OFFICE, roles.LEADERSHIP, self.user.pk])
+            city_group, feed, all_cities = cursor.fetchone()
+        return {"city_group": bool(city_group), "feed": bool(feed), "all_cities": all_cities}
 
     @cached_property
     def city_wide(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import django_filters
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, viewsets
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from pingan.access import access_of
 from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.api_rows import ValueRows
-from pingan.models import Unit
+from pingan.models import Town, Unit
 
 from .models import (
     Case,
@@ -69,7 +70,20 @@ class CaseSerializer(serializers.ModelSerializer):
         return [d.date.isoformat() for d in case.days.all()]  # prefetched by the viewset: no query per case
 
 
-CASE_ROWS = ValueRows(CaseSerializer)
+def _page_of_rows(view, queryset, rows: ValueRows, write, **columns):
+    """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows);
+    `columns`: annotations the rows' lookups name."""
+    queryset = view.filter_queryset(queryset).prefetch_related(None)
+    values = queryset.annotate(**columns).values(*rows.lookups)
+    page = view.paginator.paginate_queryset(values, view.request, view=view, counted=queryset)
+    if page is None:
+        return Response(write(list(values)))
+    return view.get_paginated_response(write(page))
+
+
+# Names are read by a subquery per row rather than joined: PostgreSQL plans the page's join of three
+# or four tables in 3–6 ms (for a query that runs in 0.5 ms), a subquery per name in 0.2 ms.
+CASE_ROWS = ValueRows(CaseSerializer, lookups={"town_name": "town_name"})
 OWNER_ROWS = ValueRows(CaseOwnerSerializer)
 
 
@@ -156,8 +170,8 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return access_of(self.request).scope(cases, town="town", units="owners__unit")
 
     def list(self, request, *args, **kwargs):
-        cases = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        return _page_of_rows(self, cases.values(*CASE_ROWS.lookups), case_rows)
+        town_name = Subquery(Town.objects.filter(pk=OuterRef("town_id")).values("name"))
+        return _page_of_rows(self, self.get_queryset(), CASE_ROWS, case_rows, town_name=town_name)
 
     acknowledge = transition(
         "acknowledge", case_services.case_acknowledge, id_keyword="case_id", response=CaseSerializer
@@ -256,7 +270,7 @@ class TaskFilter(django_filters.FilterSet):
         fields = ["state", "case", "owner", "kind"]
 
 
-TASK_ROWS = ValueRows(TaskSerializer)
+TASK_ROWS = ValueRows(TaskSerializer, lookups={"town_name": "town_name", "owner_name": "owner_name"})
 ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
 
 
@@ -279,14 +293,6 @@ def task_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
-def _page_of_rows(view, rows, write):
-    """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows)."""
-    page = view.paginate_queryset(rows)
-    if page is None:
-        return Response(write(list(rows)))
-    return view.get_paginated_response(write(page))
-
-
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Rectification tasks (整改任务): assigned → accepted → submitted → verified, or returned for rework."""
 
@@ -300,8 +306,14 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_tasks(access_of(self.request), tasks.order_by("deadline", "id"))
 
     def list(self, request, *args, **kwargs):
-        tasks = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        return _page_of_rows(self, tasks.values(*TASK_ROWS.lookups), task_rows)
+        return _page_of_rows(
+            self,
+            self.get_queryset(),
+            TASK_ROWS,
+            task_rows,
+            town_name=Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("town__name")),
+            owner_name=Subquery(Unit.objects.filter(pk=OuterRef("owner_id")).values("name")),
+        )
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)
