@@ -242,7 +242,9 @@ def dashboard(request):
         "series": [{"name": name, "data": [trends[name].get(d) for d in days]} for name in sorted(shown)],
     }
     visible_cases = access.scope(Case.objects.all(), **SCOPES[Case])
-    stages = dict(visible_cases.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+    # distinct: a case the user sees both by its town and as an owner is one case
+    by_stage = visible_cases.order_by().values_list("stage").annotate(n=Count("id", distinct=True))
+    stages = dict(by_stage.values_list("stage", "n"))
     overdue = (
         visible_tasks(access, RectificationTask.objects.all())
         .filter(state__in=RectificationTask.OWED_STATES, deadline__lt=today)

@@ -106,6 +106,20 @@ def test_the_dashboard_shows_levels_stages_and_overdue_work(login, world, people
     assert "一镇" in page and "二街道" in page and "预警" in page and "trend-data" in page
 
 
+@pytest.mark.parametrize(("role", "cases"), [("district", 2), ("town", 1), ("office", 2)])
+def test_the_dashboard_counts_each_visible_case_once(login, world, people, role, cases):
+    import re
+
+    from django.utils import translation
+
+    stage = Case.objects.get(town__name="一镇").stage
+    assert Case.objects.filter(stage=stage).count() == 2
+    with translation.override("zh-hans"):
+        label = str(Case.Stage(stage).label)
+    page = login(people[role]).get("/dashboard/").content.decode()
+    assert re.search(rf">{label}</div><div[^>]*>(\d+)<", page).group(1) == str(cases)
+
+
 def test_english_is_available_and_complete_on_the_pages(client, login, world, people):
     client = login(people["office"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
