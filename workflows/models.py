@@ -482,7 +482,12 @@ class Notice(models.Model):
 
     @property
     def document_number(self) -> str:
-        return f"{self.city.document_prefix}{self.PREFIX[self.kind]}〔{self.year}〕{self.number}号"
+        return self.number_of(self.city.document_prefix, self.kind, self.year, self.number)
+
+    @classmethod
+    def number_of(cls, city_prefix: str, kind: str, year: int, number: int) -> str:
+        """The document number (文号) printed on a notice: 珠平安办督〔2026〕12号."""
+        return f"{city_prefix}{cls.PREFIX[kind]}〔{year}〕{number}号"
 
 
 class NoticeCounter(models.Model):

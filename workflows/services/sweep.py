@@ -153,7 +153,7 @@ def _overdue_notices(today: datetime.date) -> int:
         for t in tasks:
             by_city[city_of[t["owner_id"]]].append(t)
         firsts = reserve_numbers(Notice.Kind.SUPERVISION, year, {city_id: len(ts) for city_id, ts in by_city.items()})
-        cities = City.objects.in_bulk(list(by_city))
+        prefixes = {city.pk: city.document_prefix for city in City.objects.filter(id__in=list(by_city))}
         rows = []
         for city_id, city_tasks in by_city.items():
             for n, t in enumerate(city_tasks):
@@ -164,9 +164,7 @@ def _overdue_notices(today: datetime.date) -> int:
                 rows.append(
                     (city_id, t["case_id"], t["id"], Notice.Kind.SUPERVISION.value, year, number, key, reason, body)
                 )
-                t["number"] = Notice(
-                    city=cities[city_id], kind=Notice.Kind.SUPERVISION, year=year, number=number
-                ).document_number
+                t["number"] = Notice.number_of(prefixes[city_id], Notice.Kind.SUPERVISION, year, number)
         columns = ("city_id", "case_id", "task_id", "kind", "year", "number", "key", "reason", "body")
         insert_rows(Notice, columns, rows)
         _notify(
