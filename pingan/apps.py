@@ -7,4 +7,4 @@ class PinganConfig(AppConfig):
     verbose_name = "平安指数"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the failed-login log)
+        from . import lookups, signals  # noqa: F401  (registers field__any_of; connects the failed-login log)

@@ -43,7 +43,7 @@ def _owed():
 
 def _members_by_unit(unit_ids) -> dict[int, list[int]]:
     members: dict[int, list[int]] = defaultdict(list)
-    for unit_id, user_id in Unit.members.through.objects.filter(unit_id__in=set(unit_ids)).values_list(
+    for unit_id, user_id in Unit.members.through.objects.filter(unit__id__any_of=set(unit_ids)).values_list(
         "unit_id", "user_id"
     ):
         members[unit_id].append(user_id)
@@ -148,7 +148,7 @@ def _overdue_notices(today: datetime.date) -> int:
         if not tasks:
             return 0
         year = today.year
-        city_of = dict(Unit.objects.filter(id__in={t["owner_id"] for t in tasks}).values_list("id", "city_id"))
+        city_of = dict(Unit.objects.filter(id__any_of={t["owner_id"] for t in tasks}).values_list("id", "city_id"))
         by_city: dict[int, list[dict]] = defaultdict(list)
         for t in tasks:
             by_city[city_of[t["owner_id"]]].append(t)

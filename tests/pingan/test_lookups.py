@@ -1,0 +1,16 @@
+"""`field__any_of` finds what `field__in` finds (one array parameter on PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+
+@pytest.mark.django_db
+def test_any_of_finds_what_in_finds():
+    users = [User.objects.create_user(f"u{n}") for n in range(5)]
+    ids = {users[0].pk, users[3].pk, 10**9, None}
+    assert set(User.objects.filter(pk__any_of=ids)) == set(User.objects.filter(pk__in=ids)) == {users[0], users[3]}
+    assert not User.objects.filter(pk__any_of=[]).exists()
+    names = User.objects.filter(username__in=["u1", "u2"]).values("pk")
+    assert set(User.objects.filter(pk__any_of=names).values_list("username", flat=True)) == {"u1", "u2"}
