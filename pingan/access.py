@@ -34,10 +34,10 @@ class Access:
             return {"city_group": False, "feed": False, "all_cities": 0}
         memberships = get_user_model().groups.through._meta.db_table
         sql = (
-            f"SELECT EXISTS (SELECT 1 FROM {memberships} m JOIN {Group._meta.db_table} g ON g.id = m.group_id"
-            "                WHERE m.user_id = %s AND g.name IN (%s, %s)),"
-            f"       EXISTS (SELECT 1 FROM {DataFeed._meta.db_table} WHERE user_id = %s),"
-            f"       (SELECT COUNT(*) FROM {City._meta.db_table})"
+            f"SELECT EXISTS (SELECT 1 FROM {memberships} m JOIN {Group._meta.db_table} g ON g.id = m.group_id "
+            "WHERE m.user_id = %s AND g.name IN (%s, %s)), "
+            f"EXISTS (SELECT 1 FROM {DataFeed._meta.db_table} WHERE user_id = %s), "
+            f"(SELECT COUNT(*) FROM {City._meta.db_table})"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.user.pk, roles.SAFETY_OFFICE, roles.LEADERSHIP, self.user.pk])
