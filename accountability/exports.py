@@ -31,13 +31,11 @@ COLUMNS = [
 ]
 
 
-def evaluation_rows(period: Period, city=None, cities: list[int] | None = None) -> list[dict]:
-    """One row per evaluation, groups together, best first (of `city`, or of `cities`: ids)."""
+def evaluation_rows(period: Period, cities: list[int] | None = None) -> list[dict]:
+    """One row per evaluation, groups together, best first (of the `cities`, by id; None: all)."""
     evaluations = Evaluation.objects.filter(period_kind=period.kind, period_start=period.start).select_related(
         "unit__town__district"
     )
-    if city is not None:
-        evaluations = evaluations.filter(unit__city=city)
     if cities is not None:
         evaluations = evaluations.filter(unit__city__in=cities)
     rows = []
@@ -68,21 +66,21 @@ def evaluation_rows(period: Period, city=None, cities: list[int] | None = None) 
     return rows
 
 
-def write_csv(out: TextIO, period: Period, city=None, cities: list[int] | None = None) -> int:
+def write_csv(out: TextIO, period: Period, cities: list[int] | None = None) -> int:
     writer = csv.DictWriter(out, COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    rows = evaluation_rows(period, city, cities)
+    rows = evaluation_rows(period, cities)
     writer.writerows(rows)
     return len(rows)
 
 
-def write_xlsx(out: BinaryIO, period: Period, city=None, cities: list[int] | None = None) -> int:
+def write_xlsx(out: BinaryIO, period: Period, cities: list[int] | None = None) -> int:
     """The same columns (header on row 1, so machines read it too), with Chinese labels in a second
     header line, fitted to one page wide in landscape, with the period in the printed header."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    rows = evaluation_rows(period, city, cities)
+    rows = evaluation_rows(period, cities)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = period.label

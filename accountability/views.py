@@ -115,7 +115,7 @@ def evaluation_act(request, name: str):
     chosen = [int(i) for i in request.POST.getlist("evaluation") if i.isdigit()]
     for evaluation_id in _visible(request).filter(pk__in=chosen).values_list("pk", flat=True):
         try:
-            done += service(evaluation_id=int(evaluation_id), user=request.user).log is not None
+            done += service(evaluation_id=evaluation_id, user=request.user).log is not None
         except (DomainError, ValueError, Evaluation.DoesNotExist) as exc:
             messages.error(request, str(exc))
     messages.success(request, _("%(n)s evaluation(s) done") % {"n": done})

@@ -22,7 +22,7 @@ class Command(DomainCommand):
         parser.add_argument("--city")
 
     def handle(self, *args, period, format, output=None, city=None, **options):
-        city = resolve_city(city) if city else None
+        cities = [resolve_city(city).pk] if city else None
         if not Evaluation.objects.filter(period_kind=period.kind, period_start=period.start).exists():
             raise CommandError(
                 f"{period.label} has no evaluations: run compute_evaluations --period {period.label} first"
@@ -30,11 +30,11 @@ class Command(DomainCommand):
         if format == "csv":
             if output:
                 with open(output, "w", newline="", encoding="utf-8") as f:
-                    write_csv(f, period, city)
+                    write_csv(f, period, cities)
             else:
-                write_csv(self.stdout, period, city)
+                write_csv(self.stdout, period, cities)
         elif output:
             with open(output, "wb") as f:
-                write_xlsx(f, period, city)
+                write_xlsx(f, period, cities)
         else:
-            write_xlsx(sys.stdout.buffer, period, city)
+            write_xlsx(sys.stdout.buffer, period, cities)
