@@ -1,5 +1,6 @@
 """Several cities on one deployment: a city's safety office sees its own city, not the others'."""
 
+import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -8,30 +9,33 @@ from tests.factories import write_csv
 from tests.workflows.conftest import member
 
 
-def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(world, client_for, client, tmp_path):
+@pytest.fixture
+def other_office(world, tmp_path):
+    """A member of the safety office of another city (其他市) on the same deployment."""
     header = ["city", "district", "town", "population", "effective_from"]
     import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
-    user = member("other_office", "其他市平安办")
+    return member("other_office", "其他市平安办")
+
+
+def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(world, client_for, client, other_office):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
     for resource in ("cases", "tasks", "notices", "extensions", "accountability-records", "transition-logs"):
         assert api.get(f"/api/v1/{resource}/").json()["count"] == 0, resource
         own = client_for("office").get(f"/api/v1/{resource}/").json()["count"]
         assert own > 0, resource  # this city's office still sees them
     assert api.get(f"/api/v1/tasks/{world['一镇']['tasks'].pk}/").status_code == 404
-    client.force_login(user)
+    client.force_login(other_office)
     board = client.get("/board/").content.decode()
     assert "一镇" not in board and "data-case=" not in board
 
 
-def test_another_citys_office_sees_none_of_this_citys_evaluations(world, people, client, tmp_path):
-    header = ["city", "district", "town", "population", "effective_from"]
-    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
+def test_another_citys_office_sees_none_of_this_citys_evaluations(world, people, client, other_office):
     evaluation = world["一镇"]["evaluations"]
     client.force_login(people["office"])
     assert "一镇人民政府" in client.get("/evaluations/?period=2026-11").content.decode()  # its own city's
 
-    client.force_login(member("other_office", "其他市平安办"))
+    client.force_login(other_office)
     assert "一镇人民政府" not in client.get("/evaluations/?period=2026-11").content.decode()
     assert client.get(f"/evaluations/{evaluation.pk}/").status_code == 404
     export = client.get("/evaluations/export/?period=2026-11&format=csv").content.decode()
