@@ -3,6 +3,8 @@
 `__in` writes one placeholder per value, and psycopg's client-side binding then splits and fills a
 statement of thousands of `%s` (0.05 s for the sweep's 5,000 owners, three times a sweep). On
 PostgreSQL `any_of` sends the values as one array parameter, `= ANY(%s)`; elsewhere it is `__in`.
+It takes plain values: on a foreign key, name the key it points to (`unit__id__any_of=ids`, which
+reads the key's own column, no join).
 """
 
 from __future__ import annotations

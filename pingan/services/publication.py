@@ -245,6 +245,15 @@ def day_digest(rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> str
     return hashlib.sha256(repr((policy.id, sorted(baselines.items()), facts)).encode()).hexdigest()
 
 
+def _lock_city_day(city: City, day: datetime.date) -> None:
+    """One publisher per city-day at a time: the second waits, then finds nothing to change. Other
+    days of the city publish side by side (a backfill in several processes): on PostgreSQL the lock is
+    an advisory lock on (city, day) held to the commit; SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [city.pk, day.toordinal()])
+
+
 def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> CityDay:
     outcome = CityDay(city=city, day=day, publication=None)
     outcome.towns = sum(1 for r in rows if r.scope == TOWN)
@@ -305,15 +314,6 @@ def _store(city: City, day: datetime.date, rows: list[_Scored], policy: IndexPol
 
 NULL = "\\N"  # COPY's text format
 COPY_BATCH = 2000  # rows a write: one call per row costs more than the rows
-
-
-def _lock_city_day(city: City, day: datetime.date) -> None:
-    """One publisher per city-day at a time: the second waits, then finds nothing to change. Other
-    days of the city publish side by side (a backfill in several processes): on PostgreSQL the lock is
-    an advisory lock on (city, day) held to the commit; SQLite has one writer at a time anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [city.pk, day.toordinal()])
 
 
 COPY_COLUMNS = (  # the order of each line _insert writes
