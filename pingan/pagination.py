@@ -16,6 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 COUNT_LIMIT = 1000
+LAST_ROW = 2**63 - 1  # the databases' largest integer: a page past it is no page (SQLite and PostgreSQL fail on it)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class BoundedPagination(PageNumberPagination):
         if not size:
             return None
         self.request = request
-        number = self._number(request)
+        number = self._number(request, size)
         start = (number - 1) * size
         rows = list(queryset[start : start + size + 1])  # one row more: is there a next page?
         more = len(rows) > size
@@ -75,13 +76,13 @@ class BoundedPagination(PageNumberPagination):
         self.count = bounded_count(queryset if counted is None else counted, start + len(rows), more, self.count_limit)
         return rows
 
-    def _number(self, request) -> int:
+    def _number(self, request, size: int) -> int:
         raw = request.query_params.get(self.page_query_param) or "1"
         try:
             number = int(raw)
         except ValueError:
             number = 0
-        if number < 1:
+        if number < 1 or number * size >= LAST_ROW:  # the page's last row (and the one after) must exist
             raise NotFound(self.invalid_page_message)
         return number
 

@@ -97,7 +97,7 @@ def test_pages_link_to_each_other_and_count_up_to_the_limit(varied_tasks, client
     assert exact["count"] == 1
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "99", "last"])
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99", "last", "93350784012950415205203968"])
 def test_a_page_that_does_not_exist_is_404(varied_tasks, client_for, page):
     answer = client_for("office").get(f"/api/v1/tasks/?page={page}", HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 404 and answer.json()["detail"] == "Invalid page."
