@@ -82,7 +82,7 @@ class BoundedPagination(PageNumberPagination):
             number = int(raw)
         except ValueError:
             number = 0
-        if number < 1 or number * size >= LAST_ROW:  # the page's last row (and the one after) must exist
+        if number < 1 or number * size >= LAST_ROW:  # the row after the page must be a number the database holds
             raise NotFound(self.invalid_page_message)
         return number
 
