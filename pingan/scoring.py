@@ -8,7 +8,7 @@ inputs that sit exactly on 0.8 or 1.2.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -129,25 +129,40 @@ def grade(count: int, deaths: int, population: int, baseline: Fraction, rules: R
     lower ≤ q ≤ upper → good; q > upper → poor. With a zero baseline q is 0 when the count is 0,
     and the grade is poor otherwise.
     """
-    if count < 0 or deaths < 0:
-        raise ValueError("counts and deaths cannot be negative")
-    if population <= 0:
-        raise ValueError("population must be positive")
+    return grader(baseline, rules)(count, deaths, population)
+
+
+def grader(baseline: Fraction, rules: Rules) -> Callable[[int, int, int], Grade]:
+    """`grade` against one baseline, as a function of (count, deaths, population): the baseline is
+    checked and its products with the thresholds are made once, for the tens of thousands of towns a
+    day's scoring grades against it."""
     if baseline < 0:
         raise ValueError("a baseline cannot be negative")
-    if deaths > 0:
-        return Grade.VERY_POOR
-    if baseline == 0:
-        return Grade.EXCELLENT if count == 0 else Grade.POOR
-    # q = n / d exactly, with n = count·10⁴·B.den and d = population·B.num.
-    n = count * PER_RESIDENTS * baseline.denominator
-    d = population * baseline.numerator
+    excellent, good, poor, very_poor = Grade.EXCELLENT, Grade.GOOD, Grade.POOR, Grade.VERY_POOR
+    # q < t  ⇔  count·10⁴·B.den·t.den < t.num·B.num·population  (t a threshold, B the baseline: exact)
     lower, upper = rules.lower_threshold, rules.upper_threshold
-    if n * lower.denominator < lower.numerator * d:
-        return Grade.EXCELLENT
-    if n * upper.denominator <= upper.numerator * d:
-        return Grade.GOOD
-    return Grade.POOR
+    lower_count = PER_RESIDENTS * baseline.denominator * lower.denominator
+    lower_population = lower.numerator * baseline.numerator
+    upper_count = PER_RESIDENTS * baseline.denominator * upper.denominator
+    upper_population = upper.numerator * baseline.numerator
+    zero_baseline = baseline == 0
+
+    def graded(count: int, deaths: int, population: int) -> Grade:
+        if count < 0 or deaths < 0:
+            raise ValueError("counts and deaths cannot be negative")
+        if population <= 0:
+            raise ValueError("population must be positive")
+        if deaths > 0:
+            return very_poor
+        if zero_baseline:
+            return excellent if count == 0 else poor
+        if count * lower_count < lower_population * population:
+            return excellent
+        if count * upper_count <= upper_population * population:
+            return good
+        return poor
+
+    return graded
 
 
 def ratio(count: int, population: int, baseline: Fraction) -> Fraction | None:

@@ -160,3 +160,28 @@ def test_resident_days_follow_the_record_in_force():
     # before the first record the town had no residents
     later = [(datetime.date(2025, 12, 31), 50)]
     assert scoring.resident_days(later, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)) == 50
+
+
+def spec_grade(count: int, deaths: int, population: int, baseline: Fraction) -> Grade:
+    """DESIGN.md §3 written out with exact fractions: the oracle of the test below."""
+    if deaths > 0:
+        return Grade.VERY_POOR
+    if baseline == 0:
+        return Grade.EXCELLENT if count == 0 else Grade.POOR
+    q = Fraction(count * 10_000, population) / baseline
+    if q < RULES.lower_threshold:
+        return Grade.EXCELLENT
+    return Grade.GOOD if q <= RULES.upper_threshold else Grade.POOR
+
+
+@pytest.mark.parametrize("baseline", [Fraction(0), Fraction(1), Fraction(5, 18), Fraction(15, 28), Fraction(3, 7)])
+def test_a_baselines_grader_grades_as_the_rule_says(baseline):
+    graded = scoring.grader(baseline, RULES)
+    # At a baseline of 1, counts 4 and 6 of 50,000 residents are q = 0.8 and 1.2 exactly (both good).
+    cases = [(c, d, p) for c in range(0, 13) for d in (0, 1) for p in (1, 700, 10_000, 30_000, 50_000, 70_000, 123_457)]
+    assert [graded(*case) for case in cases] == [spec_grade(*case, baseline) for case in cases]
+
+
+def test_a_negative_baseline_has_no_grader():
+    with pytest.raises(ValueError):
+        scoring.grader(Fraction(-1), RULES)
