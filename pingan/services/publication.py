@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import json
 import logging
+import pickle
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -205,44 +206,76 @@ class _DayInputs:
         if problems:
             return []
 
-        baselines = [(i.code, i.id, self.baselines[(city.id, i.id)].rate) for i in indicators]
+        scorer = _Scorer(rules, [(i.code, self.baselines[(city.id, i.id)].rate) for i in indicators])
+        indicator_ids = [i.id for i in indicators]
         rows: list[_Scored] = []
         district_sums: dict[int, list] = {}
-        shared: dict[tuple, dict] = {}  # rows with the same items share one dict (a day repeats a few hundred)
-        nothing = (0, 0)
+        nothing, quiet = (0, 0), scorer.quiet
+        counts = self.counts
         for town_id, district_id, _ in towns:
             population = self.population[town_id]
-            observed = tuple(self.counts.get((town_id, indicator_id), nothing) for _, indicator_id, _ in baselines)
-            sums = district_sums.setdefault(district_id, [0, [nothing] * len(baselines)])
+            observed = tuple(counts.get((town_id, indicator_id), nothing) for indicator_id in indicator_ids)
+            sums = district_sums.get(district_id)
+            if sums is None:
+                sums = district_sums[district_id] = [0, quiet]
             sums[0] += population
-            sums[1] = [(c + oc, d + od) for (c, d), (oc, od) in zip(sums[1], observed, strict=True)]
-            rows.append(_score(TOWN, district_id, town_id, population, observed, baselines, rules, shared))
+            if observed != quiet:
+                sums[1] = tuple((c + oc, d + od) for (c, d), (oc, od) in zip(sums[1], observed, strict=True))
+            rows.append(scorer.row(TOWN, district_id, town_id, population, observed))
         for district_id, (population, observed) in district_sums.items():
-            rows.append(_score(DISTRICT, district_id, None, population, tuple(observed), baselines, rules, shared))
+            rows.append(scorer.row(DISTRICT, district_id, None, population, observed))
         return rows
 
 
-def _score(scope, district_id, town_id, population, observed, baselines, rules: scoring.Rules, shared) -> _Scored:
-    grades, items = {}, {}
-    for (code, _, rate), (count, deaths) in zip(baselines, observed, strict=True):
-        if count == 0 and deaths == 0:
-            # No event is excellent against any baseline; most town-days are this, so share the item.
-            grades[code] = scoring.Grade.EXCELLENT
-            items[code] = rules.quiet_item
-            continue
-        g = scoring.grade(count, deaths, population, rate, rules)
-        grades[code] = g
-        items[code] = {"count": count, "deaths": deaths, "grade": g.value, "points": rules.grade_points[g]}
-    score, level = rules.score_and_level(grades)
-    items = shared.setdefault((observed, tuple(grades.values())), items)
-    return _Scored(scope, district_id, town_id, population, score, level.value, items, observed)
+class _Scorer:
+    """Scores a city's rows against its rules and baselines (`indicators`: (code, baseline rate) in the
+    policy's order). A day repeats a few hundred distinct outcomes over tens of thousands of rows, so
+    each (observed, grades) is turned into its score, level and items once, and rows with the same
+    outcome share one items dict."""
+
+    def __init__(self, rules: scoring.Rules, indicators: list[tuple[str, object]]) -> None:
+        self.rules = rules
+        self.codes = [code for code, _ in indicators]
+        self.graders = [scoring.grader(rate, rules) for _, rate in indicators]
+        self.quiet = ((0, 0),) * len(indicators)
+        self.outcomes: dict[tuple, tuple] = {}
+
+    def row(self, scope: str, district_id: int, town_id: int | None, population: int, observed: tuple) -> _Scored:
+        excellent = scoring.Grade.EXCELLENT  # no event is excellent against any baseline: most town-days
+        grades = tuple(
+            graded(count, deaths, population) if count or deaths else excellent
+            for graded, (count, deaths) in zip(self.graders, observed, strict=True)
+        )
+        outcome = self.outcomes.get((observed, grades))
+        if outcome is None:
+            outcome = self.outcomes[(observed, grades)] = self._outcome(observed, grades)
+        score, level, items = outcome
+        return _Scored(scope, district_id, town_id, population, score, level, items, observed)
+
+    def _outcome(self, observed: tuple, grades: tuple) -> tuple:
+        rules = self.rules
+        items = {
+            code: {"count": count, "deaths": deaths, "grade": g.value, "points": rules.grade_points[g]}
+            if count or deaths
+            else rules.quiet_item
+            for code, g, (count, deaths) in zip(self.codes, grades, observed, strict=True)
+        }
+        score, level = rules.score_and_level(dict(zip(self.codes, grades, strict=True)))
+        return score, level.value, items
 
 
 def day_digest(rows: list[_Scored], policy: IndexPolicy, baselines: dict) -> str:
     """A fingerprint of everything a publication puts out for a city-day: its policy, baselines and
-    each row's inputs (the rules turn the same inputs into the same row)."""
-    facts = sorted((r.key, r.population, r.observed) for r in rows)
-    return hashlib.sha256(repr((policy.id, sorted(baselines.items()), facts)).encode()).hexdigest()
+    each row's inputs (the rules turn the same inputs into the same row).
+
+    The rows are taken in the order score_city makes them (towns by district and id, then districts),
+    which the same inputs always give, and pickled rather than printed (a third of the time for a
+    national day). Equal fingerprints mean equal inputs; inputs that come out equal in another order or
+    another Python only cost the comparison with the published rows that the fingerprint spares."""
+    facts = [(r.scope, r.district_id, r.town_id, r.population, r.observed) for r in rows]
+    digest = hashlib.sha256(repr((policy.id, sorted(baselines.items()))).encode())
+    digest.update(pickle.dumps(facts, protocol=5))
+    return digest.hexdigest()
 
 
 def _lock_city_day(city: City, day: datetime.date) -> None:
@@ -338,20 +371,22 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
     if connection.vendor == "postgresql":
         date, publication_id, policy_id = day.isoformat(), publication.pk, publication.policy_id
         sql = f"COPY {DailyIndex._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-        # Rows with the same items share one dict (see _score): its JSON is made once, keyed by identity
-        # (every dict outlives the loop, so no id is reused).
-        texts: dict[int, str] = {}
+        # Rows with the same items share one dict (see _score), and the items decide the score and level:
+        # the end of their lines is made once, keyed by the dict's identity (every dict outlives the
+        # loop, so no id is reused).
+        tails: dict[int, str] = {}
         lines: list[str] = []
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for r, revision in rows:
-                items = texts.get(id(r.items))
-                if items is None:
+                tail = tails.get(id(r.items))
+                if tail is None:
                     # COPY's text format: a backslash is written twice (JSON never holds a raw tab or newline)
-                    items = texts[id(r.items)] = json.dumps(r.items, ensure_ascii=False).replace("\\", "\\\\")
+                    items = json.dumps(r.items, ensure_ascii=False).replace("\\", "\\\\")
+                    tail = tails[id(r.items)] = f"{r.score}\t{r.level}\t{items}\n"
                 town = NULL if r.town_id is None else r.town_id
                 lines.append(
                     f"{r.scope}\t{r.district_id}\t{town}\t{date}\t{revision}\tt\t{publication_id}\t{policy_id}"
-                    f"\t{r.population}\t{r.score}\t{r.level}\t{items}\n"
+                    f"\t{r.population}\t{tail}"
                 )
                 if len(lines) == COPY_BATCH:
                     copy.write("".join(lines))
