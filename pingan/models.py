@@ -451,8 +451,15 @@ class DailyIndex(models.Model):
     date = models.DateField(_("date"))
     revision = models.PositiveIntegerField(_("revision"), default=1)
     is_current = models.BooleanField(_("current"), default=True)
+    # Not indexed either: nothing reads the rows of a publication (they are read by day), and a
+    # publication is never deleted (the admin shows them read-only).
     publication = models.ForeignKey(
-        Publication, models.PROTECT, related_name="indices", verbose_name=_("publication"), db_constraint=False
+        Publication,
+        models.PROTECT,
+        related_name="indices",
+        verbose_name=_("publication"),
+        db_constraint=False,
+        db_index=False,
     )
     # The same as publication.policy, kept on the row for reading; the database need not check or
     # index it again for each of a national day's 44,000 rows.
