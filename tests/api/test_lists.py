@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from pingan.models import Unit
 from pingan.pagination import BoundedPagination
-from workflows.api import CaseSerializer, TaskSerializer
+from workflows.api import CaseSerializer, TaskFilter, TaskSerializer
 from workflows.models import Case, RectificationTask
 from workflows.services import rectification
 
@@ -66,6 +66,18 @@ def test_a_case_page_is_what_the_case_serializer_writes(varied_tasks, client_for
 def test_a_filtered_task_page_is_filtered(varied_tasks, client_for):
     page = client_for("office").get("/api/v1/tasks/?state=verified").json()
     assert [row["title"] for row in page["results"]] == ["清查"]
+
+
+def test_the_filter_form_is_built_only_when_a_filter_parameter_is_given(varied_tasks, client_for):
+    client = client_for("office")
+    checked = mock.patch.object(TaskFilter, "is_valid", autospec=True, side_effect=TaskFilter.is_valid)
+    with checked as is_valid:
+        unfiltered = client.get("/api/v1/tasks/?page=1").json()
+        filtered = client.get("/api/v1/tasks/?page=1&state=verified").json()
+        refused = client.get("/api/v1/tasks/?deadline_after=tomorrow")
+    assert is_valid.call_count == 2  # not for ?page=1
+    assert len(unfiltered["results"]) == 4 and [row["title"] for row in filtered["results"]] == ["清查"]
+    assert refused.status_code == 400 and "deadline_after" in json.dumps(refused.json())
 
 
 def test_a_short_list_is_counted_without_a_count_query(varied_tasks, client_for):
