@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import django_filters
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, viewsets
@@ -72,9 +72,9 @@ class CaseSerializer(serializers.ModelSerializer):
 
 def _page_of_rows(view, queryset, rows: ValueRows, write, **columns):
     """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows);
-    `columns`: annotations the rows' lookups name."""
+    `columns`: annotations the rows' lookups name, or the caller's `write` reads."""
     queryset = view.filter_queryset(queryset).prefetch_related(None)
-    values = queryset.annotate(**columns).values(*rows.lookups)
+    values = queryset.annotate(**columns).values(*dict.fromkeys([*rows.lookups, *columns]))
     page = view.paginator.paginate_queryset(values, view.request, view=view, counted=queryset)
     if page is None:
         return Response(write(list(values)))
@@ -275,12 +275,14 @@ ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
 
 
 def task_rows(rows: list[dict]) -> list[dict]:
-    """A page of `.values(*TASK_ROWS.lookups)` rows as TaskSerializer writes the tasks: one query for
-    the page's attachments."""
+    """A page of `.values(*TASK_ROWS.lookups, "has_attachments")` rows as TaskSerializer writes the
+    tasks: one query for the attachments, if any task of the page has some (open tasks have none
+    until they are submitted)."""
     today = timezone.localdate()
     attachments = defaultdict(list)
-    if rows:
-        found = TaskAttachment.objects.filter(task_id__in=[row["id"] for row in rows])
+    attached = [row["id"] for row in rows if row["has_attachments"]]
+    if attached:
+        found = TaskAttachment.objects.filter(task_id__in=attached)
         for attachment in found.values("task_id", *ATTACHMENT_ROWS.lookups):
             attachments[attachment["task_id"]].append(ATTACHMENT_ROWS.write(attachment))
     return [
@@ -313,6 +315,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             task_rows,
             town_name=Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("town__name")),
             owner_name=Subquery(Unit.objects.filter(pk=OuterRef("owner_id")).values("name")),
+            has_attachments=Exists(TaskAttachment.objects.filter(task_id=OuterRef("id"))),
         )
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
