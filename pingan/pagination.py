@@ -9,8 +9,11 @@ no count query at all. `next` and `previous` work as before, whatever the count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db import connections
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -51,6 +54,25 @@ def bounded_count(queryset, seen: int, more: bool, limit: int = COUNT_LIMIT) -> 
     # the columns (and joins) of the page.
     n = queryset.order_by().values("pk")[: limit + 1].count()
     return n if n <= limit else None
+
+
+def bounded_counts(querysets: Mapping[str, QuerySet], limit: int = COUNT_LIMIT) -> dict[str, int | None]:
+    """bounded_count of several querysets at once: one statement of a subquery each, each reading at
+    most `limit` + 1 rows in no order (a national board's 50,000 open cases counted by stage took
+    a GROUP BY over all of them: 15–30 ms)."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for queryset in querysets.values():
+        sql, subquery_params = queryset.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) bounded)")
+        params.extend(subquery_params)
+    databases = {queryset.db for queryset in querysets.values()}
+    assert len(databases) == 1, f"querysets of several databases: {databases}"
+    with connections[databases.pop()].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        counts = cursor.fetchone()
+    return {key: n if n <= limit else None for key, n in zip(querysets, counts, strict=True)}
 
 
 class BoundedPagination(PageNumberPagination):

@@ -29,7 +29,7 @@ from accountability.services import record_propose
 from pingan.access import access_of
 from pingan.errors import DomainError
 from pingan.models import DailyIndex, District, Town, Unit
-from pingan.pagination import COUNT_LIMIT, bounded_count
+from pingan.pagination import COUNT_LIMIT, bounded_count, bounded_counts
 from pingan.views import DISTRICTS_PER_PAGE, FEW_TOWNS, district_id_from
 
 from .guards import is_office
@@ -281,14 +281,12 @@ def board(request):
     today = timezone.localdate()
     cases = access.scope(Case.objects.all(), **SCOPES[Case])
     tasks = access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
-    totals = dict(
-        cases.filter(stage__in=Case.OPEN_STAGES).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
-    )
+    totals = bounded_counts({stage: cases.filter(stage=stage) for stage in Case.OPEN_STAGES}, COUNT_LIMIT)
     columns = []
     for stage, label in Case.Stage.choices:
         if stage in Case.OPEN_STAGES:
             first = list(cases.filter(stage=stage).select_related("town").order_by("opened_on", "id")[:BOARD_LIMIT])
-            columns.append((stage, label, Listing(first, totals.get(stage, 0), _admin("case", stage__exact=stage))))
+            columns.append((stage, label, Listing(first, totals[stage], _admin("case", stage__exact=stage))))
     prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
     owed = tasks.filter(state__in=RectificationTask.OWED_STATES).select_related("owner", "case__town")
     try:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pingan.models import Unit
-from pingan.pagination import BoundedPagination
+from pingan.pagination import BoundedPagination, bounded_counts
 from workflows.api import CaseSerializer, TaskFilter, TaskSerializer
 from workflows.models import Case, RectificationTask
 from workflows.services import rectification
@@ -53,6 +53,18 @@ def test_a_task_page_is_what_the_task_serializer_writes(varied_tasks, client_for
     assert any(row["overdue"] for row in page["results"]) == (role == "office")
     if role != "town":
         assert [len(row["attachments"]) for row in page["results"]].count(2) == 1
+
+
+def test_attachments_are_asked_for_only_when_a_task_of_the_page_has_some(world, varied_tasks, client_for):
+    def attachment_queries(url: str) -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client_for("office").get(url).json()
+        return page, sum(q["sql"].startswith('SELECT "workflows_taskattachment"') for q in queries.captured_queries)
+
+    open_tasks, asked = attachment_queries("/api/v1/tasks/?state=assigned")
+    assert open_tasks["results"] and all(row["attachments"] == [] for row in open_tasks["results"]) and asked == 0
+    submitted, asked = attachment_queries("/api/v1/tasks/?state=submitted")
+    assert [len(row["attachments"]) for row in submitted["results"]] == [2] and asked == 1
 
 
 def test_a_case_page_is_what_the_case_serializer_writes(varied_tasks, client_for):
@@ -113,3 +125,18 @@ def test_pages_link_to_each_other_and_count_up_to_the_limit(varied_tasks, client
 def test_a_page_that_does_not_exist_is_404(varied_tasks, client_for, page):
     answer = client_for("office").get(f"/api/v1/tasks/?page={page}", HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 404 and answer.json()["detail"] == "Invalid page."
+
+
+def test_several_lists_are_counted_up_to_the_limit_in_one_statement(varied_tasks):
+    lists = {
+        "all": RectificationTask.objects.all(),
+        "verified": RectificationTask.objects.filter(state="verified"),
+        "none": RectificationTask.objects.filter(title="无此任务"),
+        "ordered": RectificationTask.objects.order_by("-deadline"),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        counts = bounded_counts(lists, limit=3)
+    assert counts == {"all": None, "verified": 1, "none": 0, "ordered": None}  # 4 tasks: more than 3
+    assert len(queries.captured_queries) == 1
+    assert bounded_counts(lists, limit=4) == {"all": 4, "verified": 1, "none": 0, "ordered": 4}
+    assert bounded_counts({}) == {}

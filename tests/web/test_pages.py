@@ -215,6 +215,21 @@ def test_the_board_says_more_than_the_count_limit_instead_of_counting_on(login, 
     assert "1+" not in page.split("逾期任务")[1]
 
 
+def test_a_board_column_says_more_than_the_count_limit_too(login, world, people):
+    from unittest import mock
+
+    stage = Case.objects.get(town__name="一镇").stage
+    assert Case.objects.filter(stage=stage).count() == 2
+
+    def heading(page: str) -> str:
+        return page.split(f'data-stage="{stage}"')[1].split("</h2>")[0]
+
+    with mock.patch("workflows.views.COUNT_LIMIT", 1):
+        capped = heading(login(people["office"]).get("/board/").content.decode())
+    exact = heading(login(people["office"]).get("/board/").content.decode())
+    assert ">1+<" in capped and ">2<" in exact
+
+
 def test_a_dashboard_of_many_towns_shows_districts_each_opening_its_towns(login, world, people):
     from unittest import mock
 
