@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, prefetch_related_objects
+from django.db.models import Count, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +29,7 @@ from accountability.services import record_propose
 from pingan.access import access_of
 from pingan.errors import DomainError
 from pingan.models import DailyIndex, District, Town, Unit
-from pingan.pagination import COUNT_LIMIT, bounded_count, bounded_counts
+from pingan.pagination import COUNT_LIMIT, bounded_counts
 from pingan.views import DISTRICTS_PER_PAGE, FEW_TOWNS, district_id_from
 
 from .guards import is_office
@@ -281,44 +281,54 @@ def board(request):
     today = timezone.localdate()
     cases = access.scope(Case.objects.all(), **SCOPES[Case])
     tasks = access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
-    totals = bounded_counts({stage: cases.filter(stage=stage) for stage in Case.OPEN_STAGES}, COUNT_LIMIT)
-    columns = []
-    for stage, label in Case.Stage.choices:
-        if stage in Case.OPEN_STAGES:
-            first = list(cases.filter(stage=stage).select_related("town").order_by("opened_on", "id")[:BOARD_LIMIT])
-            columns.append((stage, label, Listing(first, totals[stage], _admin("case", stage__exact=stage))))
-    prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
     owed = tasks.filter(state__in=RectificationTask.OWED_STATES).select_related("owner", "case__town")
     try:
         soon = work_calendar().add_working_days(today, 2)
     except UnknownCalendarYear:
         soon = today + datetime.timedelta(days=2)
     owed_states = ",".join(RectificationTask.OWED_STATES)
+    lists = listings(
+        {
+            **{
+                stage: (
+                    cases.filter(stage=stage).select_related("town").order_by("opened_on", "id"),
+                    _admin("case", stage__exact=stage),
+                )
+                for stage in Case.OPEN_STAGES
+            },
+            "submitted": (
+                tasks.filter(state=RectificationTask.State.SUBMITTED)
+                .select_related("owner", "case__town")
+                .prefetch_related("attachments")
+                .order_by("submitted_at", "id"),
+                _admin("rectificationtask", state__exact=RectificationTask.State.SUBMITTED),
+            ),
+            "due_soon": (
+                owed.filter(deadline__range=(today, soon)).order_by("deadline", "id"),
+                _admin("rectificationtask", state__in=owed_states, deadline__gte=today, deadline__lte=soon),
+            ),
+            "overdue": (
+                owed.filter(deadline__lt=today).order_by("deadline", "id"),
+                _admin("rectificationtask", state__in=owed_states, deadline__lt=today),
+            ),
+            "extensions": (
+                access.scope(ExtensionRequest.objects.all(), **SCOPES[ExtensionRequest])
+                .filter(state=ExtensionRequest.State.PENDING)
+                .select_related("task__owner")
+                .order_by("requested_at", "id"),
+                _admin("extensionrequest", state__exact=ExtensionRequest.State.PENDING),
+            ),
+        }
+    )
+    columns = [(stage, label, lists[stage]) for stage, label in Case.Stage.choices if stage in Case.OPEN_STAGES]
+    prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
     context = {
         "nav": "board",
         "columns": columns,
-        "submitted": Listing.first(
-            tasks.filter(state=RectificationTask.State.SUBMITTED)
-            .select_related("owner", "case__town")
-            .prefetch_related("attachments")
-            .order_by("submitted_at", "id"),
-            _admin("rectificationtask", state__exact=RectificationTask.State.SUBMITTED),
-        ),
-        "due_soon": Listing.first(
-            owed.filter(deadline__range=(today, soon)).order_by("deadline", "id"),
-            _admin("rectificationtask", state__in=owed_states, deadline__gte=today, deadline__lte=soon),
-        ),
-        "overdue": Listing.first(
-            owed.filter(deadline__lt=today).order_by("deadline", "id"),
-            _admin("rectificationtask", state__in=owed_states, deadline__lt=today),
-        ),
-        "extensions": Listing.first(
-            access.scope(ExtensionRequest.objects.all(), **SCOPES[ExtensionRequest])
-            .filter(state=ExtensionRequest.State.PENDING)
-            .select_related("task__owner")
-            .order_by("requested_at", "id"),
-            _admin("extensionrequest", state__exact=ExtensionRequest.State.PENDING),
-        ),
+        "submitted": lists["submitted"],
+        "due_soon": lists["due_soon"],
+        "overdue": lists["overdue"],
+        "extensions": lists["extensions"],
         "notices": access.in_cities(Notice.objects.all(), "city")
         .select_related("city", "case__town")
         .order_by("-issued_at")[:20],
@@ -335,6 +345,18 @@ def _admin(model: str, **filters) -> str:
     return f"{reverse(f'admin:workflows_{model}_changelist')}?{urlencode({k: str(v) for k, v in filters.items()})}"
 
 
+def listings(lists: dict[str, tuple[QuerySet, str]]) -> dict[str, Listing]:
+    """The first BOARD_LIMIT items of each (queryset, link to all) and its total: the totals of the
+    lists that have more are counted together, in one statement, up to COUNT_LIMIT."""
+    firsts = {key: list(queryset[: BOARD_LIMIT + 1]) for key, (queryset, _) in lists.items()}
+    longer = {key: lists[key][0] for key, rows in firsts.items() if len(rows) > BOARD_LIMIT}
+    totals = bounded_counts(longer, COUNT_LIMIT)
+    return {
+        key: Listing(rows[:BOARD_LIMIT], totals[key] if key in longer else len(rows), lists[key][1])
+        for key, rows in firsts.items()
+    }
+
+
 @dataclass
 class Listing:
     """The first items of a list, how many there are in all, and where to see them all (the admin)."""
@@ -342,12 +364,6 @@ class Listing:
     items: list
     total: int | None  # None: more than COUNT_LIMIT
     url: str = ""
-
-    @classmethod
-    def first(cls, queryset, url: str = "") -> Listing:
-        rows = list(queryset[: BOARD_LIMIT + 1])
-        items = rows[:BOARD_LIMIT]
-        return cls(items, bounded_count(queryset, len(items), len(rows) > len(items), COUNT_LIMIT), url)
 
     @property
     def more(self) -> bool:
