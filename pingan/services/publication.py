@@ -214,7 +214,7 @@ class _DayInputs:
         counts = self.counts
         for town_id, district_id, _ in towns:
             population = self.population[town_id]
-            observed = tuple(counts.get((town_id, indicator_id), nothing) for indicator_id in indicator_ids)
+            observed = tuple([counts.get((town_id, indicator_id), nothing) for indicator_id in indicator_ids])
             sums = district_sums.get(district_id)
             if sums is None:
                 sums = district_sums[district_id] = [0, quiet]
@@ -238,14 +238,20 @@ class _Scorer:
         self.codes = [code for code, _ in indicators]
         self.graders = [scoring.grader(rate, rules) for _, rate in indicators]
         self.quiet = ((0, 0),) * len(indicators)
+        self.quiet_grades = (scoring.Grade.EXCELLENT,) * len(indicators)
         self.outcomes: dict[tuple, tuple] = {}
 
     def row(self, scope: str, district_id: int, town_id: int | None, population: int, observed: tuple) -> _Scored:
         excellent = scoring.Grade.EXCELLENT  # no event is excellent against any baseline: most town-days
-        grades = tuple(
-            graded(count, deaths, population) if count or deaths else excellent
-            for graded, (count, deaths) in zip(self.graders, observed, strict=True)
-        )
+        if observed == self.quiet:
+            grades = self.quiet_grades
+        else:
+            grades = tuple(
+                [
+                    graded(count, deaths, population) if count or deaths else excellent
+                    for graded, (count, deaths) in zip(self.graders, observed, strict=True)
+                ]
+            )
         outcome = self.outcomes.get((observed, grades))
         if outcome is None:
             outcome = self.outcomes[(observed, grades)] = self._outcome(observed, grades)
@@ -371,10 +377,11 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
     if connection.vendor == "postgresql":
         date, publication_id, policy_id = day.isoformat(), publication.pk, publication.policy_id
         sql = f"COPY {DailyIndex._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-        # Rows with the same items share one dict (see _score), and the items decide the score and level:
+        # Rows with the same items share one dict (see _Scorer), and the items decide the score and level:
         # the end of their lines is made once, keyed by the dict's identity (every dict outlives the
         # loop, so no id is reused).
         tails: dict[int, str] = {}
+        middles: dict[int, str] = {}
         lines: list[str] = []
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for r, revision in rows:
@@ -383,11 +390,11 @@ def _insert(rows: list[tuple[_Scored, int]], day: datetime.date, publication: Pu
                     # COPY's text format: a backslash is written twice (JSON never holds a raw tab or newline)
                     items = json.dumps(r.items, ensure_ascii=False).replace("\\", "\\\\")
                     tail = tails[id(r.items)] = f"{r.score}\t{r.level}\t{items}\n"
+                middle = middles.get(revision)
+                if middle is None:  # the columns from the date to the policy: the same for every new row
+                    middle = middles[revision] = f"\t{date}\t{revision}\tt\t{publication_id}\t{policy_id}\t"
                 town = NULL if r.town_id is None else r.town_id
-                lines.append(
-                    f"{r.scope}\t{r.district_id}\t{town}\t{date}\t{revision}\tt\t{publication_id}\t{policy_id}"
-                    f"\t{r.population}\t{tail}"
-                )
+                lines.append(f"{r.scope}\t{r.district_id}\t{town}{middle}{r.population}\t{tail}")
                 if len(lines) == COPY_BATCH:
                     copy.write("".join(lines))
                     lines.clear()
