@@ -75,6 +75,25 @@ def test_publishing_again_changes_nothing(city, tmp_path):
     assert Publication.objects.count() == 1
 
 
+def test_a_fingerprint_of_another_form_costs_a_comparison_not_a_revision(city, tmp_path):
+    """A day published by an earlier version (whose fingerprint was computed otherwise) and published
+    again with the same inputs: the rows are compared, nothing is written, the fingerprint is renewed."""
+    submit_day(tmp_path, city, DAY, COUNTS)
+    publish_day(DAY)
+    Publication.objects.update(digest="0" * 64)
+    before = sorted(DailyIndex.objects.values_list("id", "revision", "is_current"))
+
+    report = publish_day(DAY)
+
+    assert report.published[0].publication is None and report.published[0].rows_written == 0
+    assert sorted(DailyIndex.objects.values_list("id", "revision", "is_current")) == before
+    renewed = Publication.objects.get().digest
+    assert renewed != "0" * 64
+    with CaptureQueriesContext(connection) as queries:
+        publish_day(DAY, open_cases=False)
+    assert not any("pingan_dailyindex" in q["sql"] for q in queries.captured_queries)  # stops at the fingerprint
+
+
 def test_a_correction_adds_a_revision_and_keeps_the_earlier_one(city, tmp_path):
     submit_day(tmp_path, city, DAY, COUNTS)
     publish_day(DAY)
