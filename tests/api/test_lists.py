@@ -140,3 +140,9 @@ def test_several_lists_are_counted_up_to_the_limit_in_one_statement(varied_tasks
     assert len(queries.captured_queries) == 1
     assert bounded_counts(lists, limit=4) == {"all": 4, "verified": 1, "none": 0, "ordered": 4}
     assert bounded_counts({}) == {}
+    # querysets that cannot match anything are 0 without asking the database
+    nothing = {"none": RectificationTask.objects.none(), "no ids": RectificationTask.objects.filter(pk__in=[])}
+    with CaptureQueriesContext(connection) as queries:
+        assert bounded_counts({**nothing, "verified": lists["verified"]}) == {"none": 0, "no ids": 0, "verified": 1}
+        assert bounded_counts(nothing) == {"none": 0, "no ids": 0}
+    assert len(queries.captured_queries) == 1
