@@ -276,8 +276,8 @@ ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
 
 def task_rows(rows: list[dict]) -> list[dict]:
     """A page of `.values(*TASK_ROWS.lookups, "has_attachments")` rows as TaskSerializer writes the
-    tasks: one query for the attachments, if any task of the page has some (open tasks have none
-    until they are submitted)."""
+    tasks: one query for the attachments, if any task of the page has some (a task has none before
+    its first submission: most open tasks)."""
     today = timezone.localdate()
     attachments = defaultdict(list)
     attached = [row["id"] for row in rows if row["has_attachments"]]

@@ -121,9 +121,9 @@ class _DayInputs:
         self = cls(day)
         city_ids = [c.id for c in cities]
         self.towns_by_city: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-        for town_id, district_id, city_id, name in Town.objects.filter(district__city_id__in=city_ids).values_list(
-            "id", "district_id", "district__city_id", "name"
-        ):
+        # In the order the rows are made and fingerprinted (day_digest): by district, then id.
+        towns = Town.objects.filter(district__city_id__in=city_ids).order_by("district_id", "id")
+        for town_id, district_id, city_id, name in towns.values_list("id", "district_id", "district__city_id", "name"):
             self.towns_by_city[city_id].append((town_id, district_id, name))
         # The record in force is the latest with effective_from <= day: ordered ascending, the last wins.
         self.population: dict[int, int] = {}
