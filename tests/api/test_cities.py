@@ -43,3 +43,31 @@ def test_another_citys_office_sees_none_of_this_citys_evaluations(world, people,
     client.post("/evaluations/act/submit_for_review/", {"evaluation": [evaluation.pk], "period": "2026-11"})
     evaluation.refresh_from_db()
     assert evaluation.state == "computed"  # untouched
+
+
+def test_a_users_units_and_facts_are_read_in_one_statement(world, people, other_office):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pingan.access import Access
+    from pingan.models import City, Unit
+
+    # a member of both cities' offices sees both cities; a member of no unit has no area at all
+    both = get_user_model().objects.create_user("both_offices")
+    offices = list(Unit.objects.filter(kind=Unit.Kind.SAFETY_OFFICE).order_by("city_id"))
+    assert len(offices) == 2
+    for office in offices:
+        office.members.add(both)
+    nobody = get_user_model().objects.create_user("in_no_unit")
+    with CaptureQueriesContext(connection) as queries:
+        two = Access(both)
+        assert sorted(u.pk for u in two.units) == [o.pk for o in offices]
+        assert two.city_wide and not two.is_feed and two.cities is None  # every city there is: no filter
+        none = Access(nobody)
+        assert none.units == [] and not none.city_wide and not none.is_feed
+    assert len(queries.captured_queries) == 2  # one statement per user
+    own = Access(other_office)
+    assert [u.name for u in own.units] == ["其他市平安办"] and own.city_wide
+    assert own.cities == [City.objects.get(name="其他市").pk]
+    assert own.units[0].city.name == "其他市" and own.units[0]._state.adding is False  # as read from the database
