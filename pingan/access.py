@@ -117,8 +117,9 @@ def access_of(request) -> Access:
     return cached
 
 
-def _unit_columns() -> list[str]:
-    return [f.attname for f in Unit._meta.concrete_fields]
+@cache
+def _unit_columns() -> tuple[str, ...]:
+    return tuple(f.attname for f in Unit._meta.concrete_fields)
 
 
 @cache

@@ -51,10 +51,14 @@ def bounded_count(queryset, seen: int, more: bool, limit: int = COUNT_LIMIT) -> 
         return seen  # the last page: everything is before it or on it
     if seen >= limit:
         return None
-    # SELECT COUNT(*) FROM (SELECT id … LIMIT limit + 1): any rows will do, so in no order and without
-    # the columns (and joins) of the page.
-    n = queryset.order_by().values("pk")[: limit + 1].count()
+    n = _up_to(queryset, limit).count()
     return n if n <= limit else None
+
+
+def _up_to(queryset, limit: int):
+    """What a bounded count counts: `SELECT id … LIMIT limit + 1`. Any rows will do, so in no order and
+    without the columns (and joins) of the page."""
+    return queryset.order_by().values("pk")[: limit + 1]
 
 
 def bounded_counts(querysets: Mapping[str, QuerySet], limit: int = COUNT_LIMIT) -> dict[str, int | None]:
@@ -68,9 +72,8 @@ def bounded_counts(querysets: Mapping[str, QuerySet], limit: int = COUNT_LIMIT) 
     counts: dict[str, int] = {}
     counted, parts, params = [], [], []  # the keys counted by the statement, in its order
     for key, queryset in querysets.items():
-        bounded = queryset.order_by().values("pk")[: limit + 1]
         try:
-            sql, subquery_params = bounded.query.get_compiler(using=queryset.db).as_sql()
+            sql, subquery_params = _up_to(queryset, limit).query.get_compiler(using=queryset.db).as_sql()
         except EmptyResultSet:
             counts[key] = 0
             continue
