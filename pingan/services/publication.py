@@ -6,6 +6,7 @@ with one query, the rules run in Python over plain values, and changed rows are 
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 import json
@@ -13,12 +14,14 @@ import logging
 import pickle
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import scoring
 from ..errors import CannotScore, DomainError
+from ..memory import collector_paused
 from ..models import (
     Baseline,
     City,
@@ -81,33 +84,82 @@ class _Scored:
         return (self.scope, self.town_id if self.scope == TOWN else self.district_id)
 
 
-def publish_day(day: datetime.date, *, cities: list[City] | None = None, open_cases: bool = True) -> DayReport:
+def publish_day(
+    day: datetime.date,
+    *,
+    cities: list[City] | None = None,
+    open_cases: bool = True,
+    region: Region | None = None,
+) -> DayReport:
     """Compute and publish `day` for the given cities (default: all). Idempotent.
 
     A city whose day cannot be scored is reported with everything that is missing; the others
     are published. Rows that come out as already published are left untouched; changed rows get
     a new revision and the earlier one is kept. Then red and orange towns open or escalate their
     cases — here, or (open_cases=False) in a follow-up job the caller enqueues.
+
+    `region`: the cities' towns and populations as read at the start of a run of days (a backfill,
+    `Region.read(cities)`); by default they are read for this day.
     """
     report = DayReport(day)
     cities = list(cities) if cities is not None else list(City.objects.all())
     if not cities:
         report.problems["-"] = ["there are no cities: import regions first"]
         return report
-    inputs = _DayInputs.load(day, cities)
-    for city in cities:
-        problems: list[str] = []
-        rows = inputs.score_city(city, problems)
-        if problems:
-            report.problems[city.name] = problems
-            continue
-        report.published.append(_store(city, day, rows, inputs.policy[city.id], inputs.baseline_snapshot(city)))
-        if open_cases:
-            # The next stage of the chain: red and orange towns open (or escalate) their cases.
-            from workflows.services.intake import open_cases_for_day
+    with collector_paused():  # a national day is ~10⁶ short-lived objects, none in a cycle
+        inputs = _DayInputs.load(day, cities, region or Region.read(cities))
+        for city in cities:
+            problems: list[str] = []
+            rows = inputs.score_city(city, problems)
+            if problems:
+                report.problems[city.name] = problems
+                continue
+            report.published.append(_store(city, day, rows, inputs.policy[city.id], inputs.baseline_snapshot(city)))
+            if open_cases:
+                # The next stage of the chain: red and orange towns open (or escalate) their cases.
+                from workflows.services.intake import open_cases_for_day
 
-            open_cases_for_day(city, day)
+                open_cases_for_day(city, day)
     return report
+
+
+class Region:
+    """The towns of some cities, in the order their rows are made and fingerprinted (by district, then
+    id: see day_digest), and every population record of those towns. Read once for a run of days: a
+    year's backfill reads them once instead of 365 times (0.19 s of a national day)."""
+
+    def __init__(self, city_ids: set[int]) -> None:
+        self.city_ids = city_ids
+        self.towns_by_city: dict[int, list[tuple[int, int, str]]] = defaultdict(list)  # (town, district, name)
+        self.populations: dict[int, list[tuple[datetime.date, int]]] = defaultdict(list)  # by effective_from
+
+    @classmethod
+    def read(cls, cities: list[City]) -> Region:
+        self = cls({c.id for c in cities})
+        towns = Town.objects.filter(district__city_id__in=self.city_ids).order_by("district_id", "id")
+        for town_id, district_id, city_id, name in towns.values_list("id", "district_id", "district__city_id", "name"):
+            self.towns_by_city[city_id].append((town_id, district_id, name))
+        records = (
+            Population.objects.filter(town__district__city_id__in=self.city_ids)
+            .order_by("town_id", "effective_from")
+            .values_list("town_id", "effective_from", "population")
+        )
+        for town_id, effective_from, population in records:
+            self.populations[town_id].append((effective_from, population))
+        return self
+
+    def population_on(self, day: datetime.date) -> dict[int, int]:
+        """Each town's population in force on `day`: its latest record with effective_from <= day
+        (a town without one is left out)."""
+        in_force = {}
+        for town_id, records in self.populations.items():
+            if records[0][0] > day:
+                continue
+            if len(records) == 1 or records[-1][0] <= day:
+                in_force[town_id] = records[-1][1]
+            else:
+                in_force[town_id] = records[bisect.bisect_right(records, day, key=itemgetter(0)) - 1][1]
+        return in_force
 
 
 class _DayInputs:
@@ -117,22 +169,14 @@ class _DayInputs:
         self.day = day
 
     @classmethod
-    def load(cls, day: datetime.date, cities: list[City]) -> _DayInputs:
+    def load(cls, day: datetime.date, cities: list[City], region: Region) -> _DayInputs:
         self = cls(day)
         city_ids = [c.id for c in cities]
-        self.towns_by_city: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-        # In the order the rows are made and fingerprinted (day_digest): by district, then id.
-        towns = Town.objects.filter(district__city_id__in=city_ids).order_by("district_id", "id")
-        for town_id, district_id, city_id, name in towns.values_list("id", "district_id", "district__city_id", "name"):
-            self.towns_by_city[city_id].append((town_id, district_id, name))
-        # The record in force is the latest with effective_from <= day: ordered ascending, the last wins.
-        self.population: dict[int, int] = {}
-        for town_id, population in (
-            Population.objects.filter(town__district__city_id__in=city_ids, effective_from__lte=day)
-            .order_by("town_id", "effective_from")
-            .values_list("town_id", "population")
-        ):
-            self.population[town_id] = population
+        missing = set(city_ids) - region.city_ids
+        if missing:
+            raise ValueError(f"the region was read without the cities {sorted(missing)}")
+        self.towns_by_city = region.towns_by_city
+        self.population = region.population_on(day)
         self.indicators = {i.code: i for i in Indicator.objects.all()}
         self.submitted = set(
             Submission.objects.filter(date=day, city_id__in=city_ids).values_list("city_id", "indicator_id")

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from pingan.errors import CannotScore
 from pingan.exports import write_index_csv
 from pingan.models import Baseline, DailyIndex, IndexPolicy, Indicator, Population, Publication, Submission, Town
-from pingan.services.publication import publish_day
+from pingan.services.backfill import publish_days
+from pingan.services.publication import Region, publish_day
 from tests.factories import submit_day
 
 DAY = datetime.date(2026, 11, 20)
@@ -187,6 +188,47 @@ def test_population_in_force_is_the_latest_record_on_or_before_the_day(city, tmp
     assert current(city, before)[("town", "一镇")].items["crime"]["grade"] == "good"
     assert current(city, DAY)[("town", "一镇")].items["crime"]["grade"] == "poor"
     assert current(city, DAY)[("town", "一镇")].population == 62_500
+
+
+def test_a_run_of_days_reads_the_towns_and_populations_once_and_takes_each_days_record(city, tmp_path):
+    town = Town.objects.get(name="一镇")
+    days = [DAY - datetime.timedelta(days=1), DAY, DAY + datetime.timedelta(days=1)]
+    Population.objects.create(town=town, effective_from=DAY, population=62_500)
+    Population.objects.create(town=town, effective_from=days[2], population=200_000)
+    for day in days:
+        submit_day(tmp_path, city, day, {("一镇", "crime"): (8, 0)})
+
+    with CaptureQueriesContext(connection) as queries:
+        reports = list(publish_days(days, open_cases=False))
+
+    assert [r.day for r in reports] == days and not any(r.problems for r in reports)
+    town_table, population_table = Town._meta.db_table, Population._meta.db_table
+    assert sum(f'FROM "{town_table}"' in q["sql"] for q in queries) == 1
+    assert sum(f'FROM "{population_table}"' in q["sql"] for q in queries) == 1
+    # 8 among 100,000 → q 0.8 good; among 62,500 → q 1.28 poor; among 200,000 → q 0.4 excellent
+    rows = [current(city, day)[("town", "一镇")] for day in days]
+    assert [(r.population, r.items["crime"]["grade"]) for r in rows] == [
+        (100_000, "good"),
+        (62_500, "poor"),
+        (200_000, "excellent"),
+    ]
+
+
+def test_the_population_in_force_is_none_before_a_towns_first_record(city):
+    town = Town.objects.get(name="一镇")
+    first = Population.objects.get(town=town).effective_from
+    Population.objects.create(town=town, effective_from=first + datetime.timedelta(days=10), population=1)
+    region = Region.read([city])
+
+    assert town.id not in region.population_on(first - datetime.timedelta(days=1))
+    assert region.population_on(first)[town.id] == 100_000
+    assert region.population_on(first + datetime.timedelta(days=9))[town.id] == 100_000
+    assert region.population_on(first + datetime.timedelta(days=10))[town.id] == 1
+
+
+def test_a_region_read_without_a_city_is_refused(city, tmp_path):
+    with pytest.raises(ValueError, match="without the cities"):
+        publish_day(DAY, cities=[city], region=Region.read([]))
 
 
 def test_a_town_without_population_is_named(city, tmp_path):

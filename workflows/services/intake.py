@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.memory import collector_paused
 from pingan.models import LEVEL_CHOICES, City, DailyIndex, IndexPolicy, Unit
 
 from ..models import Case, CaseDay, CaseOwner, Notification, TransitionLog
@@ -34,7 +35,7 @@ def driving_indicators(items: dict) -> list[str]:
 
 def open_cases_for_day(city: City, day: datetime.date) -> int:
     """Open or update the cases of a published day's red and orange towns; returns how many town-days it took."""
-    with transaction.atomic():
+    with collector_paused(), transaction.atomic():  # tens of thousands of rows built, none in a cycle
         # One intake per city at a time: a second one waits, then finds every town-day attached.
         City.objects.select_for_update().filter(pk=city.pk).first()
         rows = list(
