@@ -3,8 +3,9 @@
 Each day is published by `publish_day` exactly as alone (idempotent, one transaction a city-day), so
 days are independent: they are dealt in turn to `workers` forked processes, each with its own
 database connection. The cities' towns and populations are read once for the whole run (a town or
-population record added meanwhile is seen by the next run). On two cores, two processes publish about twice the rows per second of one
-(bench/backfill.py): one scores in Python while the other's rows go into the database.
+population record added meanwhile is seen by the next run). On two cores, two processes publish
+about twice the rows per second of one (bench/backfill.py): one scores in Python while the other's
+rows go into the database.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class DayReport:
             raise CannotScore(self.day, lines)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scored:
     """A computed row before it is stored."""
 
@@ -107,7 +107,7 @@ def publish_day(
         report.problems["-"] = ["there are no cities: import regions first"]
         return report
     with collector_paused():  # a national day is ~10⁶ short-lived objects, none in a cycle
-        inputs = _DayInputs.load(day, cities, region or Region.read(cities))
+        inputs = _DayInputs.load(day, cities, Region.read(cities) if region is None else region)
         for city in cities:
             problems: list[str] = []
             rows = inputs.score_city(city, problems)
@@ -192,12 +192,12 @@ class _DayInputs:
             (b.city_id, b.indicator_id): b
             for b in Baseline.objects.filter(year=day.year, city_id__in=city_ids).select_related("indicator")
         }
-        self.counts: dict[tuple[int, int], tuple[int, int]] = {
-            (town_id, indicator_id): (count, deaths)
-            for town_id, indicator_id, count, deaths in DailyCount.objects.filter(date=day).values_list(
-                "town_id", "indicator_id", "count", "deaths"
-            )
-        }
+        # Only towns with an event have rows (an import stores no zeros): town → indicator → (count, deaths).
+        self.counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+        for town_id, indicator_id, count, deaths in DailyCount.objects.filter(date=day).values_list(
+            "town_id", "indicator_id", "count", "deaths"
+        ):
+            self.counts[town_id][indicator_id] = (count, deaths)
         return self
 
     def baseline_snapshot(self, city: City) -> dict:
@@ -258,7 +258,8 @@ class _DayInputs:
         counts = self.counts
         for town_id, district_id, _ in towns:
             population = self.population[town_id]
-            observed = tuple([counts.get((town_id, indicator_id), nothing) for indicator_id in indicator_ids])
+            own = counts.get(town_id)
+            observed = quiet if own is None else tuple([own.get(i, nothing) for i in indicator_ids])
             sums = district_sums.get(district_id)
             if sums is None:
                 sums = district_sums[district_id] = [0, quiet]
