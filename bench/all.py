@@ -60,10 +60,12 @@ def machine() -> str:
     )
 
 
-def run(name: str, quick: bool) -> tuple[int, float, str]:
+def run(name: str, quick: bool) -> tuple[int, str, float, str]:
+    """Runs one benchmark: its exit status, when it started, its seconds and its output."""
     script, extra, _ = BENCHMARKS[name]
     command = [sys.executable, str(ROOT / "bench" / script), *(["--quick"] if quick else extra)]
     print(f"\n=== {name}: {' '.join(command[1:])} ===", flush=True)
+    started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     start = time.perf_counter()
     lines = []
     with subprocess.Popen(
@@ -72,10 +74,10 @@ def run(name: str, quick: bool) -> tuple[int, float, str]:
         for line in process.stdout:
             print(line, end="", flush=True)
             lines.append(line)
-    return process.returncode, time.perf_counter() - start, "".join(lines)
+    return process.returncode, started, time.perf_counter() - start, "".join(lines)
 
 
-def write(results: list[tuple[str, int, float, str]], quick: bool) -> None:
+def write(results: list[tuple[str, int, str, float, str]], quick: bool) -> None:
     """Replace the figures block of docs/BENCHMARKS.md; benchmarks not run this time (--only) keep theirs."""
     text = DOC.read_text()
     if START not in text or END not in text:
@@ -85,13 +87,18 @@ def write(results: list[tuple[str, int, float, str]], quick: bool) -> None:
     sections = {}  # name → its section, from the block as it is
     for part in block.split("\n### ")[1:]:
         sections[part.split(":", 1)[0]] = "### " + part.strip()
-    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    for name, status, seconds, output in results:
+    for name, status, started, seconds, output in results:
         script, _, what = BENCHMARKS[name]
         outcome = "" if status == 0 else f", FAILED (exit {status})"
         size = " --quick" if quick else ""
         sections[name] = "\n".join(
-            [f"### {name}: {what}", "", f"`bench/{script}{size}`, run {now}, {seconds:.0f} s{outcome}:", "", "```"]
+            [
+                f"### {name}: {what}",
+                "",
+                f"`bench/{script}{size}`, started {started}, {seconds:.0f} s{outcome}:",
+                "",
+                "```",
+            ]
             + [output.rstrip(), "```"]
         )
     load = os.getloadavg()
@@ -109,14 +116,13 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for name in args.only or list(BENCHMARKS):
-        status, seconds, output = run(name, args.quick)
-        results.append((name, status, seconds, output))
+        results.append((name, *run(name, args.quick)))
     print()
-    for name, status, seconds, _ in results:
+    for name, status, _, seconds, _ in results:
         print(f"{name:<10} {'ok' if status == 0 else f'FAILED (exit {status})':<18} {seconds:6.0f} s")
     if args.write:
         write(results, args.quick)
-    sys.exit(1 if any(status for _, status, _, _ in results) else 0)
+    sys.exit(1 if any(result[1] for result in results) else 0)
 
 
 if __name__ == "__main__":
