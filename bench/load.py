@@ -169,7 +169,7 @@ def publish_index(city_id: int, latest: datetime.date, days: int, rng: random.Ra
             "fire": quiet,
             "traffic": quiet,
         }
-        return json.dumps(value) if postgres else value  # COPY takes jsonb as text
+        return json.dumps(value) if postgres else value  # COPY takes JSON as text
 
     written = 0
     with transaction.atomic():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 
 class WholeJSONField(models.JSONField):
@@ -19,7 +20,9 @@ class WholeJSONField(models.JSONField):
         return super().db_type(connection)
 
     def from_db_value(self, value, expression, connection):
-        # psycopg already decodes `json` (Django has it leave `jsonb` as text for JSONField to decode).
-        if value is None or not isinstance(value, str):
+        # psycopg already decodes `json`, the column and its key paths (Django has it leave `jsonb` as
+        # text for JSONField to decode): a key path's string is not decoded again ("1" would become 1).
+        # Text in the column itself is `jsonb` not yet migrated, and decoded as JSONField does.
+        if connection.vendor == "postgresql" and (not isinstance(value, str) or isinstance(expression, KeyTransform)):
             return value
         return super().from_db_value(value, expression, connection)

@@ -107,7 +107,7 @@ def publish_day(
         report.problems["-"] = ["there are no cities: import regions first"]
         return report
     with collector_paused():  # a national day is ~10⁶ short-lived objects, none in a cycle
-        inputs = _DayInputs.load(day, cities, Region.read(cities) if region is None else region)
+        inputs = _DayInputs.load(day, cities, region)
         for city in cities:
             problems: list[str] = []
             rows = inputs.score_city(city, problems)
@@ -169,9 +169,10 @@ class _DayInputs:
         self.day = day
 
     @classmethod
-    def load(cls, day: datetime.date, cities: list[City], region: Region) -> _DayInputs:
+    def load(cls, day: datetime.date, cities: list[City], region: Region | None = None) -> _DayInputs:
         self = cls(day)
         city_ids = [c.id for c in cities]
+        region = Region.read(cities) if region is None else region
         missing = set(city_ids) - region.city_ids
         if missing:
             raise ValueError(f"the region was read without the cities {sorted(missing)}")

@@ -1,6 +1,7 @@
 """Computing and publishing a day: grades, districts, completeness, revisions, idempotence."""
 
 import datetime
+import gc
 import io
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from pingan.errors import CannotScore
 from pingan.exports import write_index_csv
 from pingan.models import Baseline, DailyIndex, IndexPolicy, Indicator, Population, Publication, Submission, Town
+from pingan.services import publication
 from pingan.services.backfill import publish_days
 from pingan.services.publication import Region, publish_day
 from tests.factories import submit_day
@@ -212,6 +214,22 @@ def test_a_run_of_days_reads_the_towns_and_populations_once_and_takes_each_days_
         (62_500, "poor"),
         (200_000, "excellent"),
     ]
+
+
+def test_a_day_is_scored_with_the_garbage_collector_paused_and_it_comes_back_after(city, tmp_path, monkeypatch):
+    submit_day(tmp_path, city, DAY, COUNTS)
+    seen = []
+    score_city = publication._DayInputs.score_city
+
+    def watched(self, *args):
+        seen.append(gc.isenabled())
+        return score_city(self, *args)
+
+    monkeypatch.setattr(publication._DayInputs, "score_city", watched)
+    publish_day(DAY)
+
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_the_population_in_force_is_none_before_a_towns_first_record(city):
