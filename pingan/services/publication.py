@@ -153,12 +153,9 @@ class Region:
         (a town without one is left out)."""
         in_force = {}
         for town_id, records in self.populations.items():
-            if records[0][0] > day:
-                continue
-            if len(records) == 1 or records[-1][0] <= day:
-                in_force[town_id] = records[-1][1]
-            else:
-                in_force[town_id] = records[bisect.bisect_right(records, day, key=itemgetter(0)) - 1][1]
+            after = bisect.bisect_right(records, day, key=itemgetter(0))  # records up to `day` come before
+            if after:
+                in_force[town_id] = records[after - 1][1]
         return in_force
 
 
