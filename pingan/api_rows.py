@@ -41,13 +41,31 @@ class ValueRows:
     def lookups(self) -> list[str]:
         return [lookup for _, lookup, _ in self.fields if lookup is not None]
 
+    @cached_property
+    def _plan(self) -> list[tuple[str, str | None, type | None, object]]:
+        """Per field: name, lookup, the type a value of which the field writes as it is (a text field's
+        str, a number field's int: `to_representation` would return it unchanged), and the field's
+        `to_representation` (None: every value is written as read)."""
+        plan = []
+        for name, lookup, field in self.fields:
+            as_is = None
+            if isinstance(field, serializers.CharField | serializers.IntegerField):
+                as_is = str if isinstance(field, serializers.CharField) else int
+            elif isinstance(field, serializers.ChoiceField) and all(type(k) is str for k in field.choices):
+                as_is = str  # choices keyed by text: a str value maps to itself
+            plan.append((name, lookup, as_is, None if field is None else field.to_representation))
+        return plan
+
     def write(self, row: dict, **computed) -> dict:
         """One row as the serializer writes it; `computed` gives every computed field's value."""
         out = {}
-        for name, lookup, field in self.fields:
+        for name, lookup, as_is, represent in self._plan:
             if lookup is None:
                 out[name] = computed[name]
+                continue
+            value = row[lookup]
+            if value is None or represent is None or type(value) is as_is:
+                out[name] = value
             else:
-                value = row[lookup]
-                out[name] = value if value is None or field is None else field.to_representation(value)
+                out[name] = represent(value)
         return out

@@ -51,8 +51,7 @@ def bounded_count(queryset, seen: int, more: bool, limit: int = COUNT_LIMIT) -> 
         return seen  # the last page: everything is before it or on it
     if seen >= limit:
         return None
-    n = _up_to(queryset, limit).count()
-    return n if n <= limit else None
+    return bounded_counts({"rows": queryset}, limit)["rows"]
 
 
 def _up_to(queryset, limit: int):

@@ -98,7 +98,7 @@ def test_a_short_list_is_counted_without_a_count_query(varied_tasks, client_for)
         page = client.get("/api/v1/tasks/").json()
     assert page["count"] == RectificationTask.objects.count() == 4
     assert page["next"] is None and page["previous"] is None and page["count_limit"] == 1000
-    assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in queries.captured_queries)
+    assert not any("COUNT(*) FROM (SELECT" in q["sql"] for q in queries.captured_queries)
 
 
 def test_pages_link_to_each_other_and_count_up_to_the_limit(varied_tasks, client_for):
@@ -106,7 +106,7 @@ def test_pages_link_to_each_other_and_count_up_to_the_limit(varied_tasks, client
     with mock.patch.object(BoundedPagination, "page_size", 1):
         with CaptureQueriesContext(connection) as queries:
             first = client.get("/api/v1/tasks/").json()
-        assert [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+        assert [q["sql"] for q in queries.captured_queries if "COUNT(*) FROM (SELECT" in q["sql"]]
         second = client.get(first["next"]).json()
         last = client.get("/api/v1/tasks/?page=4").json()
         with mock.patch.object(BoundedPagination, "count_limit", 3):
