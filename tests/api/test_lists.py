@@ -146,3 +146,14 @@ def test_several_lists_are_counted_up_to_the_limit_in_one_statement(varied_tasks
         assert bounded_counts({**nothing, "verified": lists["verified"]}) == {"none": 0, "no ids": 0, "verified": 1}
         assert bounded_counts(nothing) == {"none": 0, "no ids": 0}
     assert len(queries.captured_queries) == 1
+
+
+def test_an_officials_task_page_reads_the_cases_of_their_area_in_its_own_statement(varied_tasks, client_for):
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for("town").get("/api/v1/tasks/").json()
+    assert page["results"] and page["count"] == len(page["results"])
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any(sql.startswith('SELECT "workflows_case"."id"') for sql in statements)
+    (tasks,) = [sql for sql in statements if sql.startswith('SELECT "workflows_rectificationtask"."id"')]
+    if connection.vendor == "postgresql":  # read once and looked up by index, also beside the OR
+        assert '"case_id" = ANY(ARRAY(SELECT' in tasks
