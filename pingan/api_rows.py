@@ -48,10 +48,10 @@ class ValueRows:
         `to_representation` (None: every value is written as read)."""
         plan = []
         for name, lookup, field in self.fields:
-            as_is = None
-            if isinstance(field, serializers.CharField | serializers.IntegerField):
-                as_is = str if isinstance(field, serializers.CharField) else int
-            elif isinstance(field, serializers.ChoiceField) and all(type(k) is str for k in field.choices):
+            as_is = None  # exactly these classes: a subclass may write its values otherwise
+            if type(field) in (serializers.CharField, serializers.IntegerField):
+                as_is = str if type(field) is serializers.CharField else int
+            elif type(field) is serializers.ChoiceField and all(type(k) is str for k in field.choices):
                 as_is = str  # choices keyed by text: a str value maps to itself
             plan.append((name, lookup, as_is, None if field is None else field.to_representation))
         return plan
