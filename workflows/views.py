@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -332,8 +333,9 @@ def board(request):
         "notices": access.in_cities(Notice.objects.all(), "city")
         .select_related("city", "case__town")
         .order_by("-issued_at")[:20],
-        "measures": AccountabilityRecord.Measure.choices,
         "today": today,
+        # the measures each item's form offers, made once for the page
+        "measure_options": format_html_join("", '<option value="{}">{}</option>', AccountabilityRecord.Measure.choices),
     }
     return render(request, "workflows/board.html", context)
 

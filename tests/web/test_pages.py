@@ -67,6 +67,10 @@ def test_the_board_is_the_offices(login, world, people):
     for stage in ("动员", "研判", "预警", "督办", "问责"):
         assert stage in page
     assert "测平安预〔2026〕1号" in page
+    board = page[page.index("<main") :]  # every form of the board sends the CSRF token and comes back
+    forms = board.count("<form ")
+    assert forms and board.count('name="csrfmiddlewaretoken"') == board.count('name="next" value="/board/"') == forms
+    assert board.count('<option value="interview">约谈') == board.count('<select name="measure">') > 0
     forbidden = login(people["town"]).get("/board/")
     assert forbidden.status_code == 403 and "不适用于你的角色" in forbidden.content.decode()
 
