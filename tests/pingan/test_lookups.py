@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import Q
 
 
 @pytest.mark.django_db
@@ -18,8 +19,6 @@ def test_any_of_finds_what_in_finds():
 
 @pytest.mark.django_db
 def test_any_of_a_subquery_beside_an_or_finds_what_in_finds():
-    from django.db.models import Q
-
     users = [User.objects.create_user(f"u{n}", is_staff=n % 2 == 0) for n in range(6)]
     staff = User.objects.filter(is_staff=True, username__in=["u0", "u2"]).order_by().values("pk")
     found = set(User.objects.filter(Q(pk__any_of=staff) | Q(pk=users[5].pk)))
