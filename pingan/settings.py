@@ -95,9 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=30, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
-    "DATABASE_PREPARED_STATEMENTS", "1"
-) not in ("0", ""):
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
     # A statement run the second time on a connection is prepared: PostgreSQL plans it once per
     # connection instead of on every request (planning a list's page took longer than running it).
     # Needs the parameters bound by the server; DATABASE_PREPARED_STATEMENTS=0 behind a pooler in
