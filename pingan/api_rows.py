@@ -9,9 +9,14 @@ stays the serializer's too. Fields computed per row (method fields, nested lists
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from functools import cached_property
 
-from rest_framework import serializers
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 
 class ValueRows:
@@ -42,10 +47,11 @@ class ValueRows:
         return [lookup for _, lookup, _ in self.fields if lookup is not None]
 
     @cached_property
-    def _plan(self) -> list[tuple[str, str | None, type | None, object]]:
+    def _plan(self) -> list[tuple[str, str | None, type | None, object, bool]]:
         """Per field: name, lookup, the type a value of which the field writes as it is (a text field's
-        str, a number field's int: `to_representation` would return it unchanged), and the field's
-        `to_representation` (None: every value is written as read)."""
+        str, a number field's int: `to_representation` would return it unchanged), the field's
+        `to_representation` (None: every value is written as read), and whether it is a date and time
+        written in ISO 8601 in the active time zone (which the page's writer reads once)."""
         plan = []
         for name, lookup, field in self.fields:
             as_is = None  # exactly these classes: a subclass may write its values otherwise
@@ -53,19 +59,56 @@ class ValueRows:
                 as_is = str if type(field) is serializers.CharField else int
             elif type(field) is serializers.ChoiceField and all(type(k) is str for k in field.choices):
                 as_is = str  # choices keyed by text: a str value maps to itself
-            plan.append((name, lookup, as_is, None if field is None else field.to_representation))
+            plan.append((name, lookup, as_is, None if field is None else field.to_representation, _in_zone(field)))
         return plan
 
+    def writer(self) -> Callable[..., dict]:
+        """`write(row, **computed)` for one page: each row as the serializer writes it, `computed` giving
+        every computed field's value. DRF's DateTimeField looks up the active time zone for every
+        value (a third of a task page's writing); the page's writer looks it up once."""
+        zone = timezone.get_current_timezone()
+        plan = [
+            (name, lookup, as_is, _iso_in(zone, represent) if in_zone else represent)
+            for name, lookup, as_is, represent, in_zone in self._plan
+        ]
+
+        def write(row: dict, **computed) -> dict:
+            out = {}
+            for name, lookup, as_is, represent in plan:
+                if lookup is None:
+                    out[name] = computed[name]
+                    continue
+                value = row[lookup]
+                if value is None or represent is None or type(value) is as_is:
+                    out[name] = value
+                else:
+                    out[name] = represent(value)
+            return out
+
+        return write
+
     def write(self, row: dict, **computed) -> dict:
-        """One row as the serializer writes it; `computed` gives every computed field's value."""
-        out = {}
-        for name, lookup, as_is, represent in self._plan:
-            if lookup is None:
-                out[name] = computed[name]
-                continue
-            value = row[lookup]
-            if value is None or represent is None or type(value) is as_is:
-                out[name] = value
-            else:
-                out[name] = represent(value)
-        return out
+        """One row as the serializer writes it (a page's rows: `writer()`)."""
+        return self.writer()(row, **computed)
+
+
+def _in_zone(field) -> bool:
+    """Exactly DRF's DateTimeField writing ISO 8601 in the active time zone (no zone or format of its own)."""
+    return (
+        type(field) is serializers.DateTimeField
+        and settings.USE_TZ
+        and not hasattr(field, "timezone")
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+    )
+
+
+def _iso_in(zone: datetime.tzinfo, represent: Callable) -> Callable:
+    """DateTimeField.to_representation in `zone`, for the aware datetimes a database with USE_TZ reads."""
+
+    def iso(value):
+        if type(value) is not datetime.datetime or value.tzinfo is None:
+            return represent(value)  # naive, or not a datetime: the field's own way
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return iso

@@ -106,11 +106,13 @@ def case_rows(rows: list[dict]) -> list[dict]:
     ids = [row["id"] for row in rows]
     owners, days = defaultdict(list), defaultdict(list)
     if ids:
+        write_owner = OWNER_ROWS.writer()
         for owner in CaseOwner.objects.filter(case_id__in=ids).values("case_id", *OWNER_ROWS.lookups):
-            owners[owner["case_id"]].append(OWNER_ROWS.write(owner))
+            owners[owner["case_id"]].append(write_owner(owner))
         for case_id, date in CaseDay.objects.filter(case_id__in=ids).values_list("case_id", "date"):
             days[case_id].append(date.isoformat())
-    return [CASE_ROWS.write(row, owners=owners[row["id"]], days=days[row["id"]]) for row in rows]
+    write = CASE_ROWS.writer()
+    return [write(row, owners=owners[row["id"]], days=days[row["id"]]) for row in rows]
 
 
 class TaskCreateSerializer(serializers.Serializer):
@@ -306,10 +308,12 @@ def task_rows(rows: list[dict]) -> list[dict]:
     attached = [row["id"] for row in rows if row["has_attachments"]]
     if attached:
         found = TaskAttachment.objects.filter(task_id__in=attached)
+        write_attachment = ATTACHMENT_ROWS.writer()
         for attachment in found.values("task_id", *ATTACHMENT_ROWS.lookups):
-            attachments[attachment["task_id"]].append(ATTACHMENT_ROWS.write(attachment))
+            attachments[attachment["task_id"]].append(write_attachment(attachment))
+    write = TASK_ROWS.writer()
     return [
-        TASK_ROWS.write(
+        write(
             row,
             overdue=RectificationTask.overdue(row["state"], row["deadline"], today),
             attachments=attachments[row["id"]],
