@@ -252,7 +252,7 @@ def build_workload(n_tasks: int, region: Region, plan: Plan, rng: random.Random)
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from workflows.models import Case, CaseOwner, RectificationTask
+    from workflows.models import Case, CaseOwner, RectificationTask, SweepMark
 
     start = time.perf_counter()
     n_cases = math.ceil(n_tasks / TASKS_PER_CASE)
@@ -313,6 +313,7 @@ def build_workload(n_tasks: int, region: Region, plan: Plan, rng: random.Random)
 
         due = Counter(category)
         notifications = Counter()
+        marks = []  # (task's position, step, deadline): what the sweep already did
 
         def rows():
             for j in range(n_tasks):
@@ -338,6 +339,10 @@ def build_workload(n_tasks: int, region: Region, plan: Plan, rng: random.Random)
                     proposed = deadline if deadline < plan.cutoff else None
                 if cat in (REMIND, NOTICE) and t in region.member_towns:
                     notifications[cat] += 1  # one member per unit
+                for step, done in ((SweepMark.Step.REMIND, reminded), (SweepMark.Step.NOTICE, noticed),
+                                   (SweepMark.Step.PROPOSE, proposed)):  # fmt: skip
+                    if done:
+                        marks.append((j, step.value, done))
                 yield (
                     case_ids[c],
                     owner,
@@ -349,9 +354,6 @@ def build_workload(n_tasks: int, region: Region, plan: Plan, rng: random.Random)
                     "",
                     "",
                     now,
-                    reminded,
-                    noticed,
-                    proposed,
                 )
 
         written = write_rows(
@@ -367,19 +369,18 @@ def build_workload(n_tasks: int, region: Region, plan: Plan, rng: random.Random)
                 "report",
                 "return_reason",
                 "created_at",
-                "reminded_for",
-                "overdue_notice_for",
-                "accountability_for",
             ],
             rows(),
         )
         assert written == n_tasks
+        ids = list(RectificationTask.objects.order_by("id").values_list("id", flat=True))  # in the order written
+        write_rows(SweepMark, ["task", "step", "deadline"], ((ids[j], step, done) for j, step, done in marks))
     if connection.vendor == "postgresql":
         # What autovacuum and the checkpointer soon do after a bulk load: statistics for every table (the
         # region's too), visibility map and hint bits of the big ones, and no dirty buffers left for the
         # measured statements to write out.
         with connection.cursor() as cursor:
-            for model in (Case, CaseOwner, RectificationTask):
+            for model in (Case, CaseOwner, RectificationTask, SweepMark):
                 cursor.execute(f'VACUUM ANALYZE "{model._meta.db_table}"')
             cursor.execute("ANALYZE")
             cursor.execute("CHECKPOINT")
@@ -402,9 +403,19 @@ def empty_workflow_tables() -> None:
     from django.db import connection, transaction
 
     from accountability.models import AccountabilityRecord
-    from workflows.models import Case, CaseOwner, Notice, NoticeCounter, Notification, RectificationTask, TransitionLog
+    from workflows.models import (
+        Case,
+        CaseOwner,
+        Notice,
+        NoticeCounter,
+        Notification,
+        RectificationTask,
+        SweepMark,
+        TransitionLog,
+    )
 
     models = [
+        SweepMark,
         AccountabilityRecord.tasks.through,
         AccountabilityRecord,
         TransitionLog,

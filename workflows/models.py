@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -219,11 +219,6 @@ class CaseOwner(models.Model):
         return f"{self.unit} ({self.get_role_display()})"
 
 
-def unhandled(mark: str) -> Q:
-    """A task that the deadline sweep has not handled (`mark`) for its current deadline."""
-    return Q(**{f"{mark}__isnull": True}) | ~Q(**{mark: F("deadline")})
-
-
 OWED = ("assigned", "accepted", "returned")  # RectificationTask.OWED_STATES, for Meta.indexes
 
 
@@ -255,9 +250,8 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
     state = FSMField(_("state"), default=State.ASSIGNED, choices=State.choices, protected=True)
     report = models.TextField(_("report"), blank=True)
     return_reason = models.TextField(_("return reason"), blank=True)
-    # Each index is rewritten for every task the hourly sweep marks (thousands an hour at national
-    # scale), so a task carries only the indexes something reads: the key is unique where it is set
-    # (Meta), and nothing looks tasks up by their creator.
+    # A task carries only the indexes something reads: the key is unique where it is set (Meta), and
+    # nothing looks tasks up by their creator.
     key = models.CharField(_("key"), max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 (no key: NULL)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -271,10 +265,6 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    # What the deadline sweep already did, per deadline (an extension re-arms it).
-    reminded_for = models.DateField(null=True, blank=True, editable=False)
-    overdue_notice_for = models.DateField(null=True, blank=True, editable=False)
-    accountability_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("rectification task")
@@ -285,15 +275,8 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["deadline", "id"], name="task_by_deadline"),  # lists, due and overdue tasks
             # Work to verify, oldest first (the board); no owed task is in it, so the sweep never writes it.
             models.Index(fields=["submitted_at", "id"], condition=Q(state="submitted"), name="task_to_verify"),
-            # The deadline sweep's three steps each look for owed tasks not yet handled for their deadline.
-            *(
-                models.Index(fields=["deadline"], condition=Q(state__in=OWED) & unhandled(mark), name=name)
-                for mark, name in (
-                    ("reminded_for", "task_to_remind"),
-                    ("overdue_notice_for", "task_to_notice"),
-                    ("accountability_for", "task_to_propose"),
-                )
-            ),
+            # Owed tasks by deadline: the deadline sweep's steps look among them for what is due.
+            models.Index(fields=["deadline"], condition=Q(state__in=OWED), name="task_owed"),
         ]
 
     def __str__(self) -> str:
@@ -340,6 +323,42 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
     )
     def cancel(self) -> None:
         pass
+
+
+class SweepMark(models.Model):
+    """What the deadline sweep did for a task and its deadline: reminded, issued the supervision notice,
+    proposed accountability. An extension gives the task a new deadline, which re-arms every step.
+
+    The marks are rows of their own rather than columns of the task. Marking a column of the task
+    wrote a new version of the task into most of the task table's indexes, and after a checkpoint a
+    full-page image of every page touched into the WAL: most of the sweep's time at national scale.
+    A mark is one short row."""
+
+    class Step(models.TextChoices):
+        REMIND = "remind", _("reminder")
+        NOTICE = "notice", _("supervision notice")
+        PROPOSE = "propose", _("accountability proposal")
+
+    pk = models.CompositePrimaryKey("task_id", "step", "deadline")
+    # No constraint in the database: checking it at each commit would lock every task just marked, which
+    # writes the task table's pages after all. Deleting a task through Django deletes its marks.
+    task = models.ForeignKey(
+        RectificationTask,
+        models.CASCADE,
+        related_name="sweep_marks",
+        verbose_name=_("rectification task"),
+        db_constraint=False,
+        db_index=False,  # the primary key's first column
+    )
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices)
+    deadline = models.DateField(_("deadline"))
+
+    class Meta:
+        verbose_name = _("deadline sweep mark")
+        verbose_name_plural = _("deadline sweep marks")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.step} {self.deadline}"
 
 
 def attachment_path(instance: TaskAttachment, filename: str) -> str:

@@ -27,7 +27,16 @@ from accountability.models import AccountabilityRecord, Evaluation
 from pingan.models import City, DailyIndex, Publication, Unit
 from tests.factories import submit_day
 from tests.workflows.conftest import RED
-from workflows.models import Case, CaseDay, CaseOwner, Notice, Notification, RectificationTask, TransitionLog
+from workflows.models import (
+    Case,
+    CaseDay,
+    CaseOwner,
+    Notice,
+    Notification,
+    RectificationTask,
+    SweepMark,
+    TransitionLog,
+)
 from workflows.services import cases, rectification
 
 D = datetime.date
@@ -142,11 +151,10 @@ def snapshot() -> dict:
         "evaluations": Evaluation.objects.count(),
         "log rows": dict(Counter(TransitionLog.objects.values_list("transition", flat=True))),
         "escalation level of 一镇": Case.objects.get(town__name="一镇").escalation_level,
-        "tasks handled by the sweep": list(
-            RectificationTask.objects.order_by("id").values_list(
-                "reminded_for", "overdue_notice_for", "accountability_for"
-            )
-        ),
+        "tasks handled by the sweep": [
+            sorted(SweepMark.objects.filter(task=task).values_list("step", "deadline"))
+            for task in RectificationTask.objects.order_by("id")
+        ],
     }
 
 
@@ -193,8 +201,8 @@ ONCE = {
     },
     "escalation level of 一镇": 3,
     "tasks handled by the sweep": [
-        (None, D(2026, 11, 9), D(2026, 11, 9)),  # overdue: notice and proposal for its deadline
-        (D(2026, 12, 2), None, None),  # due tomorrow: reminded
+        [("notice", D(2026, 11, 9)), ("propose", D(2026, 11, 9))],  # overdue: notice and proposal for its deadline
+        [("remind", D(2026, 12, 2))],  # due tomorrow: reminded
     ],
 }
 

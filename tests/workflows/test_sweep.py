@@ -6,12 +6,14 @@ import zoneinfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accountability.models import AccountabilityRecord
 from pingan.models import Unit
 from tests.workflows.conftest import RED
-from workflows.models import Case, Notice, Notification, RectificationTask
+from workflows.models import Case, Notice, Notification, RectificationTask, SweepMark
 from workflows.services import cases, rectification
 from workflows.services.sweep import deadline_sweep, morning_digest
 
@@ -109,9 +111,36 @@ def test_the_morning_digest_once_per_member_per_working_day(tasks, people):
     assert Notification.objects.filter(kind="digest").count() == sent
 
 
-def test_the_sweeps_partial_indexes_cover_exactly_the_owed_states():
+def test_the_index_of_owed_tasks_covers_exactly_the_owed_states():
     from workflows.models import OWED, RectificationTask
 
     assert sorted(OWED) == sorted(RectificationTask.OWED_STATES)
-    names = {i.name for i in RectificationTask._meta.indexes if i.condition is not None}
-    assert {"task_to_remind", "task_to_notice", "task_to_propose"} <= names
+    (owed,) = [i for i in RectificationTask._meta.indexes if i.name == "task_owed"]
+    assert owed.condition == Q(state__in=OWED)
+
+
+def migrate_workflows(to: str):
+    """Migrate the test database's workflows app to `to` ("latest": its last migration); the apps then."""
+    executor = MigrationExecutor(connection)
+    target = ("workflows", to) if to != "latest" else executor.loader.graph.leaf_nodes("workflows")[0]
+    executor.migrate([target])
+    return MigrationExecutor(connection).loader.project_state([target]).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upgrade_keeps_what_the_sweep_did_and_a_downgrade_gives_it_back(tasks, people):
+    deadline_sweep(D(2026, 11, 6))  # reminded for the 9th
+    deadline_sweep(D(2026, 11, 10))  # noticed, overdue
+    done = sorted(SweepMark.objects.values_list("task_id", "step", "deadline"))
+    assert done == sorted((t.pk, step, D(2026, 11, 9)) for t in tasks for step in ("notice", "remind"))
+    try:
+        before = migrate_workflows("0008_attachment_order").get_model("workflows", "RectificationTask")
+        columns = before.objects.order_by("id").values_list(
+            "id", "reminded_for", "overdue_notice_for", "accountability_for"
+        )
+        assert list(columns) == [(t.pk, D(2026, 11, 9), D(2026, 11, 9), None) for t in tasks]
+    finally:
+        migrate_workflows("latest")
+    assert sorted(SweepMark.objects.values_list("task_id", "step", "deadline")) == done
+    report = deadline_sweep(D(2026, 11, 10))
+    assert (report.reminded, report.overdue_notices) == (0, 0)  # nothing done twice across the upgrade

@@ -1,9 +1,9 @@
 """The hourly deadline sweep and the morning digest: set-based, idempotent, safe side by side.
 
-Each step selects the tasks it has not yet handled for their current deadline, locks them with
-SKIP LOCKED (a second sweep running at once takes none of them), writes in bulk and records what
-it did on the tasks, so a second run finds nothing to do. The number of queries does not grow
-with the number of tasks.
+Each step marks the tasks it has not yet handled for their current deadline (SweepMark) and writes
+in bulk what it does for them, in one transaction, so a second run finds nothing to do; a second
+sweep running at the same time waits for the first's marks and takes none of its tasks. On
+PostgreSQL the number of queries does not grow with the number of tasks.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.bulk import insert_rows
 from pingan.models import City, IndexPolicy, Unit
 
-from ..models import Case, CaseOwner, Notice, Notification, RectificationTask, TransitionLog, unhandled
+from ..models import Case, CaseOwner, Notice, Notification, RectificationTask, SweepMark, TransitionLog
 from ..selectors import work_calendar
 from ..working_days import UnknownCalendarYear
 from .notices import reserve_numbers
@@ -53,35 +54,49 @@ def _members_by_unit(unit_ids) -> dict[int, list[int]]:
 CLAIMED = ("id", "case_id", "owner_id", "title", "deadline")
 
 
-def _claim(pending, mark: str) -> list[dict]:
-    """Mark the pending tasks as handled for their current deadline and return them, in one statement.
+def _claim(due, step: str) -> list[dict]:
+    """Mark the due tasks that `step` has not handled for their current deadline, and return them.
 
-    The tasks are locked with SKIP LOCKED: a sweep running at the same time claims none of them. The
-    caller's transaction makes the mark and what the step writes for it one. The tasks still to handle
-    are found through the partial index of `mark` (RectificationTask.Meta.indexes).
+    One statement marks them: it inserts a SweepMark for each due task without one, in the order of
+    the tasks, and skips a mark that exists (ON CONFLICT DO NOTHING). A sweep running at the same time
+    that marked a task first makes this one wait for its commit and then skip the task: only the tasks
+    marked here are returned. The caller's transaction makes the marks and what the step writes for
+    them one. On PostgreSQL the same statement reads the marked tasks back.
     """
-    ids, params = (
-        pending.filter(unhandled(mark))
-        .select_for_update(skip_locked=True, of=("self",))
-        .order_by()
-        .values("id")
-        .query.sql_with_params()
-    )
-    # PostgreSQL: ANY(ARRAY(…)) reads the few claimed rows by primary key (IN (…) would hash-join the table).
-    claimed = f"= ANY(ARRAY({ids}))" if connection.vendor == "postgresql" else f"IN ({ids})"
+    handled = SweepMark.objects.filter(task=OuterRef("pk"), step=step, deadline=OuterRef("deadline"))
+    select, params = due.filter(~Exists(handled)).order_by("id").values("id", "deadline").query.sql_with_params()
     quote = connection.ops.quote_name
-    sql = (
-        f"UPDATE {quote(RectificationTask._meta.db_table)} SET {quote(mark)} = {quote('deadline')} "
-        f"WHERE {quote('id')} {claimed} RETURNING {', '.join(quote(c) for c in CLAIMED)}"
+    mark = (
+        f"INSERT INTO {quote(SweepMark._meta.db_table)} ({quote('task_id')}, {quote('step')}, {quote('deadline')}) "
+        f"SELECT {quote('id')}, %s, {quote('deadline')} FROM ({select}) due "
+        f"WHERE true ON CONFLICT DO NOTHING RETURNING {quote('task_id')}"  # SQLite: WHERE before ON CONFLICT
     )
+    read = f"SELECT {', '.join(quote(c) for c in CLAIMED)} FROM {quote(RectificationTask._meta.db_table)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        tasks = [dict(zip(CLAIMED, row, strict=True)) for row in cursor.fetchall()]
-    for t in tasks:  # SQLite hands RETURNING's dates back as text
+        if connection.vendor == "postgresql":
+            # ANY(ARRAY(…)) reads the marked tasks by primary key.
+            cursor.execute(
+                f"WITH marked AS ({mark}) {read} WHERE {quote('id')} = ANY(ARRAY(SELECT task_id FROM marked))",
+                [str(step), *params],
+            )
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(mark, [step, *params])
+            ids = [task_id for (task_id,) in cursor.fetchall()]
+            rows = []
+            for start in range(0, len(ids), SQLITE_IDS):  # SQLite limits the parameters of a statement
+                chunk = ids[start : start + SQLITE_IDS]
+                cursor.execute(f"{read} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                rows += cursor.fetchall()
+    tasks = [dict(zip(CLAIMED, row, strict=True)) for row in rows]
+    for t in tasks:  # SQLite hands dates back as text
         if isinstance(t["deadline"], str):
             t["deadline"] = datetime.date.fromisoformat(t["deadline"])
     tasks.sort(key=lambda t: t["id"])
     return tasks
+
+
+SQLITE_IDS = 900
 
 
 def _notify(tasks: list[dict], kind: str, key: str, title: str, body: str = "") -> None:
@@ -131,7 +146,7 @@ def _grace_days() -> int:
 
 def _remind(today: datetime.date, until: datetime.date) -> int:
     with transaction.atomic():
-        tasks = _claim(_owed().filter(deadline__range=(today, until)), "reminded_for")
+        tasks = _claim(_owed().filter(deadline__range=(today, until)), SweepMark.Step.REMIND)
         _notify(
             tasks,
             "task_due",
@@ -144,7 +159,7 @@ def _remind(today: datetime.date, until: datetime.date) -> int:
 
 def _overdue_notices(today: datetime.date) -> int:
     with transaction.atomic():
-        tasks = _claim(_owed().filter(deadline__lt=today), "overdue_notice_for")
+        tasks = _claim(_owed().filter(deadline__lt=today), SweepMark.Step.NOTICE)
         if not tasks:
             return 0
         year = today.year
@@ -182,7 +197,7 @@ def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
     from accountability.models import AccountabilityRecord
 
     with transaction.atomic():
-        tasks = _claim(_owed().filter(deadline__lt=latest_deadline_beyond), "accountability_for")
+        tasks = _claim(_owed().filter(deadline__lt=latest_deadline_beyond), SweepMark.Step.PROPOSE)
         if not tasks:
             return 0
         proposals = {
