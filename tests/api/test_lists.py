@@ -92,6 +92,45 @@ def test_the_filter_form_is_built_only_when_a_filter_parameter_is_given(varied_t
     assert refused.status_code == 400 and "deadline_after" in json.dumps(refused.json())
 
 
+def test_a_query_is_given_a_filter_form_of_the_filters_it_names_alone(world, varied_tasks, client_for):
+    client = client_for("office")
+    station = Unit.objects.get(name="一镇派出所")
+    district = world["一镇"]["cases"].town.district
+    real = TaskFilter.is_valid
+    forms = []
+
+    def is_valid(filterset):
+        forms.append(sorted(filterset.form.fields))
+        return real(filterset)
+
+    with mock.patch.object(TaskFilter, "is_valid", autospec=True, side_effect=is_valid):
+        verified = client.get("/api/v1/tasks/?state=verified").json()
+        owed = client.get(f"/api/v1/tasks/?state=assigned&owner={station.pk}&page=1").json()
+        every = client.get(
+            f"/api/v1/tasks/?state=assigned&case={world['二街道']['cases'].pk}&owner={station.pk}&kind=x"
+        )
+        late = client.get("/api/v1/tasks/?deadline_after=2026-11-04&deadline_before=bad")
+    assert forms[:2] == [["state"], ["owner", "state"]] and forms[2] == ["case", "kind", "owner", "state"]
+    assert [row["title"] for row in verified["results"]] == ["清查"]
+    expected = RectificationTask.objects.filter(state="assigned", owner=station).values_list("id", flat=True)
+    assert sorted(row["id"] for row in owed["results"]) == sorted(expected) and owed["results"]
+    assert every.status_code == 400 and "kind" in json.dumps(every.json())  # not a kind of task
+    assert late.status_code == 400 and "deadline_before" in json.dumps(late.json())
+    assert forms[3] == ["deadline_after", "deadline_before"]
+    in_district = client.get(f"/api/v1/cases/?town__district={district.pk}").json()
+    assert sorted(row["id"] for row in in_district["results"]) == sorted(
+        Case.objects.filter(town__district=district).values_list("id", flat=True)
+    )
+
+
+def test_the_schema_describes_every_filter_of_a_list(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    names = {p["name"] for p in schema["paths"]["/api/v1/tasks/"]["get"]["parameters"]}
+    assert {"state", "case", "owner", "kind", "deadline_after", "deadline_before", "page", "ordering"} <= names
+
+
 def test_a_short_list_is_counted_without_a_count_query(varied_tasks, client_for):
     client = client_for("office")
     with CaptureQueriesContext(connection) as queries:
