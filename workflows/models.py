@@ -275,8 +275,10 @@ class RectificationTask(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["deadline", "id"], name="task_by_deadline"),  # lists, due and overdue tasks
             # Work to verify, oldest first (the board); no owed task is in it, so the sweep never writes it.
             models.Index(fields=["submitted_at", "id"], condition=Q(state="submitted"), name="task_to_verify"),
-            # Owed tasks by deadline: the deadline sweep's steps look among them for what is due.
-            models.Index(fields=["deadline"], condition=Q(state__in=OWED), name="task_owed"),
+            # Owed tasks by deadline: the deadline sweep's steps look among them for what is due, every
+            # hour among all the overdue ones; with the id and the case in the index, without reading
+            # the tasks themselves.
+            models.Index(fields=["deadline", "id", "case"], condition=Q(state__in=OWED), name="task_owed"),
         ]
 
     def __str__(self) -> str:

@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
             model_name="rectificationtask",
             index=models.Index(
                 condition=models.Q(("state__in", ("assigned", "accepted", "returned"))),
-                fields=["deadline"],
+                fields=["deadline", "id", "case"],
                 name="task_owed",
             ),
         ),
