@@ -333,7 +333,7 @@ class SweepMark(models.Model):
 
     The marks are rows of their own rather than columns of the task. Marking a column of the task
     wrote a new version of the task into most of the task table's indexes, and after a checkpoint a
-    full-page image of every page touched into the WAL: most of the sweep's time at national scale.
+    full-page image of every page touched into the WAL: about half the sweep's time at national scale.
     A mark is one short row."""
 
     class Step(models.TextChoices):

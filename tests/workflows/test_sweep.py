@@ -14,7 +14,7 @@ from accountability.models import AccountabilityRecord
 from pingan.models import Unit
 from tests.workflows.conftest import RED
 from workflows.models import Case, Notice, Notification, RectificationTask, SweepMark
-from workflows.services import cases, rectification
+from workflows.services import cases, rectification, sweep
 from workflows.services.sweep import deadline_sweep, morning_digest
 
 D = datetime.date
@@ -88,6 +88,14 @@ def test_overdue_beyond_the_grace_proposes_accountability_once(tasks, people):
     assert record.case == tasks[0].case
     assert deadline_sweep(D(2026, 11, 16)).accountability_proposals == 0
     assert AccountabilityRecord.objects.count() == 2
+
+
+def test_every_task_marked_is_read_back_also_in_parts(tasks, people, monkeypatch):
+    monkeypatch.setattr(sweep, "SQLITE_IDS", 1)  # SQLite reads the marked tasks back in parts
+    report = deadline_sweep(D(2026, 11, 10))
+    assert report.overdue_notices == 2
+    supervision = Notice.objects.filter(kind="supervision")
+    assert sorted(supervision.values_list("task_id", flat=True)) == sorted(t.pk for t in tasks)
 
 
 def test_the_sweep_costs_the_same_queries_for_more_tasks(tasks, people):

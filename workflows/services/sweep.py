@@ -52,6 +52,7 @@ def _members_by_unit(unit_ids) -> dict[int, list[int]]:
 
 
 CLAIMED = ("id", "case_id", "owner_id", "title", "deadline")
+SQLITE_IDS = 900  # tasks read back per statement on SQLite, which limits a statement's parameters
 
 
 def _claim(due, step: str) -> list[dict]:
@@ -65,11 +66,12 @@ def _claim(due, step: str) -> list[dict]:
     """
     handled = SweepMark.objects.filter(task=OuterRef("pk"), step=step, deadline=OuterRef("deadline"))
     select, params = due.filter(~Exists(handled)).order_by("id").values("id", "deadline").query.sql_with_params()
+    params = [str(step), *params]
     quote = connection.ops.quote_name
     mark = (
         f"INSERT INTO {quote(SweepMark._meta.db_table)} ({quote('task_id')}, {quote('step')}, {quote('deadline')}) "
         f"SELECT {quote('id')}, %s, {quote('deadline')} FROM ({select}) due "
-        f"WHERE true ON CONFLICT DO NOTHING RETURNING {quote('task_id')}"  # SQLite: WHERE before ON CONFLICT
+        f"WHERE true ON CONFLICT DO NOTHING RETURNING {quote('task_id')}"  # SQLite parses ON CONFLICT after a WHERE
     )
     read = f"SELECT {', '.join(quote(c) for c in CLAIMED)} FROM {quote(RectificationTask._meta.db_table)}"
     with connection.cursor() as cursor:
@@ -77,14 +79,14 @@ def _claim(due, step: str) -> list[dict]:
             # ANY(ARRAY(…)) reads the marked tasks by primary key.
             cursor.execute(
                 f"WITH marked AS ({mark}) {read} WHERE {quote('id')} = ANY(ARRAY(SELECT task_id FROM marked))",
-                [str(step), *params],
+                params,
             )
             rows = cursor.fetchall()
         else:
-            cursor.execute(mark, [step, *params])
+            cursor.execute(mark, params)
             ids = [task_id for (task_id,) in cursor.fetchall()]
             rows = []
-            for start in range(0, len(ids), SQLITE_IDS):  # SQLite limits the parameters of a statement
+            for start in range(0, len(ids), SQLITE_IDS):
                 chunk = ids[start : start + SQLITE_IDS]
                 cursor.execute(f"{read} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk)
                 rows += cursor.fetchall()
@@ -94,9 +96,6 @@ def _claim(due, step: str) -> list[dict]:
             t["deadline"] = datetime.date.fromisoformat(t["deadline"])
     tasks.sort(key=lambda t: t["id"])
     return tasks
-
-
-SQLITE_IDS = 900
 
 
 def _notify(tasks: list[dict], kind: str, key: str, title: str, body: str = "") -> None:
