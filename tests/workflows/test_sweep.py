@@ -98,6 +98,12 @@ def test_every_task_marked_is_read_back_also_in_parts(tasks, people, monkeypatch
     assert sorted(supervision.values_list("task_id", flat=True)) == sorted(t.pk for t in tasks)
 
 
+def test_deleting_a_task_deletes_its_marks(tasks, people):
+    deadline_sweep(D(2026, 11, 6))  # both reminded
+    RectificationTask.objects.filter(pk=tasks[0].pk).delete()  # the database does not check the marks' key
+    assert list(SweepMark.objects.values_list("task_id", flat=True)) == [tasks[1].pk]
+
+
 def test_the_sweep_costs_the_same_queries_for_more_tasks(tasks, people):
     with CaptureQueriesContext(connection) as few:
         deadline_sweep(D(2026, 11, 13))
