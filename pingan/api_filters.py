@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 
 
@@ -15,21 +16,20 @@ class FilterBackend(DjangoFilterBackend):
     So a list asked for without a filter parameter (`?page=2`, or nothing) is not given to the form,
     and a query that names some is given a form of those alone. A filter is named by a parameter that
     starts with its name (`state`, `deadline_after`, a range filter's `<name>_min`); a bad value is a
-    400 that names it, as before. The schema still describes every filter (drf-spectacular reads
-    `get_filterset_class`)."""
+    400 that names it, as before. Only the filtering is restricted: the schema (`get_filterset_class`)
+    and the browsable API's filter form (`get_filterset`) still offer every filter."""
 
     def filter_queryset(self, request, queryset, view):
-        if not _named(_filter_names(view), request.query_params):
+        named = _named(_filter_names(view), request.query_params)
+        if not named:
             return queryset
-        return super().filter_queryset(request, queryset, view)
-
-    def get_filterset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return None
         if filterset_class is getattr(view, "filterset_class", None):  # not one made anew from filterset_fields
-            filterset_class = _only(filterset_class, _named(filterset_class.base_filters, request.query_params))
-        return filterset_class(**self.get_filterset_kwargs(request, queryset, view))
+            filterset_class = _only(filterset_class, named)
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
+        if not filterset.is_valid() and self.raise_exception:  # as DjangoFilterBackend.filter_queryset
+            raise utils.translate_validation(filterset.errors)
+        return filterset.qs
 
 
 def _filter_names(view) -> list[str]:

@@ -123,6 +123,14 @@ def test_a_query_is_given_a_filter_form_of_the_filters_it_names_alone(world, var
     )
 
 
+def test_the_browsable_api_offers_every_filter_also_on_a_filtered_list(varied_tasks, client_for):
+    page = client_for("office").get("/api/v1/tasks/?state=verified", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for name in ("state", "case", "owner", "kind", "deadline_after", "deadline_before"):
+        assert f'name="{name}"' in html, name
+
+
 def test_the_schema_describes_every_filter_of_a_list(db):
     from drf_spectacular.generators import SchemaGenerator
 
