@@ -87,10 +87,6 @@ class ValueRows:
 
         return write
 
-    def write(self, row: dict, **computed) -> dict:
-        """One row as the serializer writes it (a page's rows: `writer()`)."""
-        return self.writer()(row, **computed)
-
 
 def _in_zone(field) -> bool:
     """Exactly DRF's DateTimeField writing ISO 8601 in the active time zone (no zone or format of its own)."""

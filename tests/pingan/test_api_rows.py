@@ -42,7 +42,7 @@ def test_a_row_is_written_as_its_serializer_writes_it():
         "day": datetime.date(2026, 11, 28),
         "note": None,
     }
-    written = ValueRows(Row).write(values)
+    written = ValueRows(Row).writer()(values)
     assert written == Row(SimpleNamespace(**values)).data
     assert written["loud"] == "QUIET" and written["big"] == str(2**40) and written["day"] == "2026-11-28"
 
