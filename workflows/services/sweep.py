@@ -91,9 +91,6 @@ def _claim(due, step: str) -> list[dict]:
                 cursor.execute(f"{read} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk)
                 rows += cursor.fetchall()
     tasks = [dict(zip(CLAIMED, row, strict=True)) for row in rows]
-    for t in tasks:  # SQLite hands dates back as text
-        if isinstance(t["deadline"], str):
-            t["deadline"] = datetime.date.fromisoformat(t["deadline"])
     tasks.sort(key=lambda t: t["id"])
     return tasks
 
