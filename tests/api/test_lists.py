@@ -3,6 +3,7 @@ exactly what their serializers write. Their pages count at most COUNT_LIMIT rows
 
 from __future__ import annotations
 
+import datetime
 import json
 from unittest import mock
 
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from pingan.models import Unit
 from pingan.pagination import BoundedPagination, bounded_counts
 from workflows.api import CaseSerializer, TaskFilter, TaskSerializer
-from workflows.models import Case, RectificationTask
+from workflows.models import Case, CaseDay, CaseOwner, RectificationTask
 from workflows.services import rectification
 
 from .conftest import D
@@ -67,12 +68,29 @@ def test_attachments_are_asked_for_only_when_a_task_of_the_page_has_some(world, 
     assert [len(row["attachments"]) for row in submitted["results"]] == [2] and asked == 1
 
 
-def test_a_case_page_is_what_the_case_serializer_writes(varied_tasks, client_for):
+def test_a_case_page_is_what_the_case_serializer_writes(world, varied_tasks, client_for):
+    """Each case's owners and days are read in the page's own statement, as JSON (workflows.api.case_rows):
+    acknowledged and not, in the models' order, and a case with none of either."""
+    first, second = world["一镇"]["cases"], world["二街道"]["cases"]
+    owners = list(first.owners.order_by("-role"))
+    assert len(owners) >= 2
+    # Past midnight in Shanghai, not in UTC; microseconds; and one on the whole second.
+    owners[0].acknowledged_at = datetime.datetime(2026, 11, 2, 16, 30, 0, 120, tzinfo=datetime.UTC)
+    owners[1].acknowledged_at = datetime.datetime(2026, 11, 3, 1, 2, 3, tzinfo=datetime.UTC)
+    CaseOwner.objects.bulk_update(owners[:2], ["acknowledged_at"])
+    day = first.days.get()
+    CaseDay.objects.create(case=first, town=day.town, date=day.date - datetime.timedelta(days=3), index=day.index)
+    CaseOwner.objects.filter(case=second).delete()
+    CaseDay.objects.filter(case=second).delete()
+
     page = client_for("office").get("/api/v1/cases/").json()
+    by_id = {row["id"]: row for row in page["results"]}
+    assert len(by_id[first.pk]["owners"]) == len(owners) and len(by_id[first.pk]["days"]) == 2
+    assert by_id[second.pk]["owners"] == [] and by_id[second.pk]["days"] == []
     ids = [row["id"] for row in page["results"]]
-    assert len(ids) == 2 and all(row["owners"] and row["days"] for row in page["results"])
     expected = CaseSerializer(sorted(Case.objects.filter(pk__in=ids), key=lambda c: ids.index(c.pk)), many=True)
     assert page["results"] == as_json(expected.data)
+    assert "2026-11-03T00:30:00.000120+08:00" in json.dumps(page)
 
 
 def test_a_filtered_task_page_is_filtered(varied_tasks, client_for):
