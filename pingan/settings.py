@@ -131,6 +131,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "pingan.renderers.JSONRenderer",  # DRF's JSON, written by orjson
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "pingan.api_filters.FilterBackend",  # django-filter's, skipped without a filter parameter
         "rest_framework.filters.OrderingFilter",
