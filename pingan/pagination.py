@@ -91,9 +91,8 @@ class BoundedPagination(PageNumberPagination):
 
     count_limit = COUNT_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None, counted=None):
-        """The page's rows. `counted`: the same rows to count, when cheaper than `queryset` (a `.values()`
-        of joined columns keeps its joins in the count)."""
+    def paginate_queryset(self, queryset, request, view=None):
+        """The page's rows."""
         size = self.get_page_size(request)
         if not size:
             return None
@@ -106,7 +105,7 @@ class BoundedPagination(PageNumberPagination):
         if not rows and number > 1:
             raise NotFound(self.invalid_page_message)
         self.page = Page(number, more)
-        self.count = bounded_count(queryset if counted is None else counted, start + len(rows), more, self.count_limit)
+        self.count = bounded_count(queryset, start + len(rows), more, self.count_limit)
         return rows
 
     def _number(self, request, size: int) -> int:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from pingan.models import Unit
 from pingan.pagination import BoundedPagination, bounded_counts
-from workflows.api import CaseSerializer, TaskFilter, TaskSerializer
+from workflows.api import CASE_PAGE, TASK_PAGE, CaseSerializer, TaskFilter, TaskSerializer
 from workflows.models import Case, CaseDay, CaseOwner, RectificationTask
 from workflows.services import rectification
 
@@ -222,3 +222,17 @@ def test_an_officials_task_page_reads_the_cases_of_their_area_in_its_own_stateme
     (tasks,) = [sql for sql in statements if sql.startswith('SELECT "workflows_rectificationtask"."id"')]
     if connection.vendor == "postgresql":  # read once and looked up by index, also beside the OR
         assert '"case_id" = ANY(ARRAY(SELECT' in tasks
+
+
+def test_a_list_reads_a_copy_of_its_page_columns_scoped_to_each_user(varied_tasks, client_for):
+    """The task and case pages' `.values()` are built once (workflows.api.PageColumns); each request scopes
+    and filters its own copy, and the one built is never run."""
+    everyone = client_for("office").get("/api/v1/tasks/").json()
+    theirs = client_for("town").get("/api/v1/tasks/").json()
+    again = client_for("office").get("/api/v1/tasks/?state=verified").json()
+    cases = client_for("town").get("/api/v1/cases/").json()
+    assert everyone["count"] == 4 and 0 < theirs["count"] < 4 and again["count"] == 1
+    assert {row["town_name"] for row in theirs["results"]} == {row["town_name"] for row in cases["results"]} == {"一镇"}
+    assert TASK_PAGE.rows() is not TASK_PAGE.rows()
+    for built in (TASK_PAGE, CASE_PAGE):
+        assert built._values._result_cache is None and not built._values.query.where
