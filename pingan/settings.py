@@ -137,7 +137,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "pingan.api_filters.FilterBackend",  # django-filter's, skipped without a filter parameter
-        "rest_framework.filters.OrderingFilter",
+        "pingan.api_filters.OrderingFilter",  # DRF's, with the primary key last: a stable order for pages
     ],
     "DEFAULT_PAGINATION_CLASS": "pingan.pagination.BoundedPagination",
     "PAGE_SIZE": 50,

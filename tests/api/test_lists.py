@@ -236,3 +236,15 @@ def test_a_list_reads_a_copy_of_its_page_columns_scoped_to_each_user(varied_task
     assert TASK_PAGE.rows() is not TASK_PAGE.rows()
     for built in (TASK_PAGE, CASE_PAGE):
         assert built._values._result_cache is None and not built._values.query.where
+
+
+@pytest.mark.parametrize("ordering, tiebreak", [("-created_at", '"id" DESC'), ("created_at", '"id" ASC')])
+def test_rows_equal_in_the_ordering_asked_for_keep_one_order_across_pages(varied_tasks, client_for, ordering, tiebreak):
+    RectificationTask.objects.update(created_at=datetime.datetime(2026, 11, 2, 8, tzinfo=datetime.UTC))  # one import
+    client = client_for("office")
+    with mock.patch.object(BoundedPagination, "page_size", 1), CaptureQueriesContext(connection) as queries:
+        pages = [client.get(f"/api/v1/tasks/?ordering={ordering}&page={n}").json() for n in (1, 2, 3, 4)]
+    ids = [page["results"][0]["id"] for page in pages]
+    assert ids == sorted(RectificationTask.objects.values_list("id", flat=True), reverse=ordering.startswith("-"))
+    first_page = next(q["sql"] for q in queries.captured_queries if q["sql"].endswith(" LIMIT 2"))
+    assert first_page.endswith(f', "workflows_rectificationtask".{tiebreak} LIMIT 2')  # after created_at
