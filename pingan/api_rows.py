@@ -67,25 +67,37 @@ class ValueRows:
         every computed field's value. DRF's DateTimeField looks up the active time zone for every
         value (a third of a task page's writing); the page's writer looks it up once."""
         zone = timezone.get_current_timezone()
-        plan = [
-            (name, lookup, as_is, _iso_in(zone, represent) if in_zone else represent)
-            for name, lookup, as_is, represent, in_zone in self._plan
-        ]
+        represents = [_iso_in(zone, represent) if in_zone else represent for *_, represent, in_zone in self._plan]
+        return self._write_function(*represents, *(as_is for _, _, as_is, _, _ in self._plan))
 
-        def write(row: dict, **computed) -> dict:
-            out = {}
-            for name, lookup, as_is, represent in plan:
-                if lookup is None:
-                    out[name] = computed[name]
-                    continue
-                value = row[lookup]
-                if value is None or represent is None or type(value) is as_is:
-                    out[name] = value
-                else:
-                    out[name] = represent(value)
-            return out
-
-        return write
+    @cached_property
+    def _write_function(self) -> Callable[..., Callable[..., dict]]:
+        """A function that makes a page's `write` from each field's `to_representation` and type written
+        as read: `write` is one dict display of the fields, in the serializer's order, made once with
+        `exec` as dataclasses make their `__init__`. Walking the fields in a loop for every row took
+        9 µs a task row, 5 µs this way. Names and lookups are the serializer's, written as literals."""
+        fields = []
+        for i, (name, lookup, as_is, represent, _) in enumerate(self._plan):
+            if lookup is None:
+                value = f"computed[{name!r}]"
+            elif represent is None:
+                value = f"row[{lookup!r}]"
+            elif as_is is None:
+                value = f"None if (v := row[{lookup!r}]) is None else r{i}(v)"
+            else:
+                value = f"v if (v := row[{lookup!r}]) is None or type(v) is t{i} else r{i}(v)"
+            fields.append(f"{name!r}: {value}")
+        count = len(self._plan)
+        arguments = ", ".join([*(f"r{i}" for i in range(count)), *(f"t{i}" for i in range(count))])
+        source = (
+            f"def make({arguments}):\n"
+            f"    def write(row, **computed):\n"
+            f"        return {{{', '.join(fields)}}}\n"
+            f"    return write\n"
+        )
+        namespace: dict = {}
+        exec(compile(source, f"<ValueRows of {self.serializer_class.__name__}>", "exec"), namespace)  # noqa: S102
+        return namespace["make"]
 
 
 def _in_zone(field) -> bool:

@@ -47,6 +47,24 @@ def test_a_row_is_written_as_its_serializer_writes_it():
     assert written["loud"] == "QUIET" and written["big"] == str(2**40) and written["day"] == "2026-11-28"
 
 
+def test_a_value_not_of_the_type_a_field_writes_as_read_goes_through_the_field():
+    """A text field reads a number, a number field text, a choice its key as text: each is written as the
+    field writes it, not as read."""
+    values = {
+        "name": 12,
+        "loud": "quiet",
+        "count": "7",
+        "big": 5,
+        "colour": "red",
+        "grade": "2",
+        "day": datetime.date(2026, 11, 28),
+        "note": 3,
+    }
+    written = ValueRows(Row).writer()(values)
+    assert written == Row(SimpleNamespace(**values)).data
+    assert (written["name"], written["count"], written["note"]) == ("12", 7, "3")
+
+
 class Times(serializers.Serializer):
     at = serializers.DateTimeField()
     utc = serializers.DateTimeField(default_timezone=datetime.UTC)
