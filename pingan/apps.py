@@ -7,4 +7,5 @@ class PinganConfig(AppConfig):
     verbose_name = "平安指数"
 
     def ready(self) -> None:
-        from . import lookups, signals  # noqa: F401  (registers field__any_of; connects the failed-login log)
+        # Registers field__any_of; connects the failed-login log and PostgreSQL's C loader of timestamps.
+        from . import lookups, signals, timestamps  # noqa: F401
