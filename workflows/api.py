@@ -153,7 +153,8 @@ CASE_COLUMNS = {
     "days_json": _json_of_case(_DAYS),
 }
 CASE_ROWS = ValueRows(CaseSerializer, lookups={"town_name": "town_name"})
-CASE_PAGE = PageColumns(lambda: Case.objects.order_by("-opened_on", "-id"), CASE_ROWS, **CASE_COLUMNS)
+CASE_ORDER = ("-opened_on", "-id")
+CASE_PAGE = PageColumns(lambda: Case.objects.order_by(*CASE_ORDER), CASE_ROWS, **CASE_COLUMNS)
 OWNER_ROWS = ValueRows(CaseOwnerSerializer)
 
 
@@ -253,14 +254,14 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["opened_on", "escalation_level"]
 
     def get_queryset(self):
-        cases = (
-            Case.objects.select_related("town").prefetch_related("owners__unit", "days").order_by("-opened_on", "-id")
-        )
-        return access_of(self.request).scope(cases, town="town", units="owners__unit")
+        cases = Case.objects.select_related("town").prefetch_related("owners__unit", "days").order_by(*CASE_ORDER)
+        return self._scoped(cases)
 
     def list(self, request, *args, **kwargs):
-        cases = access_of(request).scope(CASE_PAGE.rows(), town="town", units="owners__unit")
-        return _page_of_rows(self, cases, case_rows)
+        return _page_of_rows(self, self._scoped(CASE_PAGE.rows()), case_rows)
+
+    def _scoped(self, cases):
+        return access_of(self.request).scope(cases, town="town", units="owners__unit")
 
     acknowledge = transition(
         "acknowledge", case_services.case_acknowledge, id_keyword="case_id", response=CaseSerializer
@@ -371,7 +372,8 @@ TASK_COLUMNS = {
     ),
 }
 TASK_ROWS = ValueRows(TaskSerializer, lookups={"town_name": "town_name", "owner_name": "owner_name"})
-TASK_PAGE = PageColumns(lambda: RectificationTask.objects.order_by("deadline", "id"), TASK_ROWS, **TASK_COLUMNS)
+TASK_ORDER = ("deadline", "id")
+TASK_PAGE = PageColumns(lambda: RectificationTask.objects.order_by(*TASK_ORDER), TASK_ROWS, **TASK_COLUMNS)
 ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
 
 
@@ -408,7 +410,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         tasks = RectificationTask.objects.select_related("owner", "case__town").prefetch_related("attachments")
-        return visible_tasks(access_of(self.request), tasks.order_by("deadline", "id"))
+        return visible_tasks(access_of(self.request), tasks.order_by(*TASK_ORDER))
 
     def list(self, request, *args, **kwargs):
         return _page_of_rows(self, visible_tasks(access_of(request), TASK_PAGE.rows()), task_rows)
