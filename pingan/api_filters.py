@@ -1,5 +1,5 @@
-"""The API's filter backends: django-filter's, given only the filters the query string names; DRF's ordering, made
-stable for pages."""
+"""The API's filter backends: django-filter's, given only the filters the query string names; DRF's
+ordering, made stable for pages."""
 
 from __future__ import annotations
 
