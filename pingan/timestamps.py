@@ -10,6 +10,8 @@ connection's session time zone already is. Same values, 2.5 µs each (tests/test
 
 from __future__ import annotations
 
+import functools
+
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -30,9 +32,11 @@ def use_c_loader(sender, connection, **kwargs) -> None:
     adapters.register_loader("timestamptz", _loader_class(c_loader, connection.timezone))
 
 
+@functools.cache
 def _loader_class(c_loader: type, zone) -> type:
     """A loader of `timestamptz` that parses with `c_loader` and sets `zone` (None: naive), as Django's.
-    `timezone` is what Django's cursors compare with their connection's before using it."""
+    `timezone` is what Django's cursors compare with their connection's before using it. Made once per
+    zone, not per connection: without persistent connections (CONN_MAX_AGE 0) each request connects."""
     from psycopg import adapt
 
     class _Loader(adapt.Loader):
