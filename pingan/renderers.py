@@ -24,9 +24,8 @@ _default = JSONEncoder().default  # DRF's own way with what orjson would write o
 
 class JSONRenderer(renderers.JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if data is None or self.ensure_ascii or not self.compact:
-            return super().render(data, accepted_media_type, renderer_context)
-        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+        indented = self.get_indent(accepted_media_type, renderer_context or {}) is not None
+        if data is None or self.ensure_ascii or not self.compact or indented:
             return super().render(data, accepted_media_type, renderer_context)
         try:
             text = orjson.dumps(data, default=_default, option=_OPTIONS)
