@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Count, Max, Subquery
 from django.utils.translation import get_language
 
+from .appended import appended_state
 from .models import Publication
 
 # How long a rendered page or API answer is kept. The key changes with every publication; this only
@@ -15,10 +15,6 @@ from .models import Publication
 SECONDS = 600
 # What browsers and proxies may reuse without asking: the index changes once a day.
 MAX_AGE = 60
-# Publications are numbered when they start and become visible when they commit. Two cities
-# publishing at once can commit out of order: the latest id is then already counted while an earlier
-# one is not yet. Counting the last few ids as well makes that earlier commit change the key too.
-RECENT_IDS = 100
 
 
 def publication_state(request) -> tuple:
@@ -26,12 +22,7 @@ def publication_state(request) -> tuple:
     indexed query, remembered for the rest of the request."""
     state = getattr(request, "_pingan_publication_state", None)
     if state is None:
-        latest = Publication.objects.order_by("-id").values("id")[:1]
-        found = Publication.objects.filter(id__gt=Subquery(latest) - RECENT_IDS).aggregate(
-            latest=Max("id"), recent=Count("id"), at=Max("published_at")
-        )
-        state = (found["latest"], found["recent"], found["at"].isoformat() if found["at"] else None)
-        request._pingan_publication_state = state
+        state = request._pingan_publication_state = appended_state(Publication, "published_at")
     return state
 
 
