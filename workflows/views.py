@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -33,6 +34,7 @@ from pingan.models import DailyIndex, District, Town, Unit
 from pingan.pagination import COUNT_LIMIT, bounded_counts
 from pingan.views import DISTRICTS_PER_PAGE, FEW_TOWNS, district_id_from
 
+from . import board_cache
 from .guards import is_office
 from .labels import action_label
 from .models import Case, ExtensionRequest, Notice, Notification, RectificationTask
@@ -274,12 +276,26 @@ def board(request):
     """The safety office's supervision board: cases by stage, work to check, deadlines, extensions.
 
     Every list shows its first BOARD_LIMIT items (the oldest first: what waits longest) beside its total,
-    so the page costs the same for a city's dozen cases as for a national deployment's 50,000.
+    so the page costs the same for a city's dozen cases as for a national deployment's 50,000. The lists
+    are rendered once for the users of the same cities and kept until the workflow moves (board_cache).
     """
     access = access_of(request)
     if not access.city_wide:
         raise PermissionDenied
     today = timezone.localdate()
+    lists = board_cache.lists(
+        request,
+        access.cities,
+        today,
+        lambda **overrides: render_to_string(
+            "workflows/_board.html", {**board_lists(access, today), **overrides}, request
+        ),
+    )
+    return render(request, "workflows/board.html", {"nav": "board", "lists": lists})
+
+
+def board_lists(access, today: datetime.date) -> dict:
+    """What the board's lists show, read for a city-wide user's cities."""
     cases = access.scope(Case.objects.all(), **SCOPES[Case])
     tasks = access.scope(RectificationTask.objects.all(), **SCOPES[RectificationTask])
     owed = tasks.filter(state__in=RectificationTask.OWED_STATES).select_related("owner", "case__town")
@@ -323,8 +339,7 @@ def board(request):
     )
     columns = [(stage, label, lists[stage]) for stage, label in Case.Stage.choices if stage in Case.OPEN_STAGES]
     prefetch_related_objects([c for _, _, listing in columns for c in listing.items], "owners__unit")
-    context = {
-        "nav": "board",
+    return {
         "columns": columns,
         "submitted": lists["submitted"],
         "due_soon": lists["due_soon"],
@@ -333,11 +348,9 @@ def board(request):
         "notices": access.in_cities(Notice.objects.all(), "city")
         .select_related("city", "case__town")
         .order_by("-issued_at")[:20],
-        "today": today,
         # the measures each item's form offers, made once for the page
         "measure_options": format_html_join("", '<option value="{}">{}</option>', AccountabilityRecord.Measure.choices),
     }
-    return render(request, "workflows/board.html", context)
 
 
 BOARD_LIMIT = 20

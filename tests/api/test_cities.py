@@ -17,7 +17,9 @@ def other_office(world, tmp_path):
     return member("other_office", "其他市平安办")
 
 
-def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(world, client_for, client, other_office):
+def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(
+    world, people, client_for, client, other_office
+):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
     for resource in ("cases", "tasks", "notices", "extensions", "accountability-records", "transition-logs"):
@@ -25,6 +27,8 @@ def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(wor
         own = client_for("office").get(f"/api/v1/{resource}/").json()["count"]
         assert own > 0, resource  # this city's office still sees them
     assert api.get(f"/api/v1/tasks/{world['一镇']['tasks'].pk}/").status_code == 404
+    client.force_login(people["office"])
+    assert "一镇" in client.get("/board/").content.decode()  # this city's board, rendered and kept
     client.force_login(other_office)
     board = client.get("/board/").content.decode()
     assert "一镇" not in board and "data-case=" not in board

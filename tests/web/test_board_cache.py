@@ -1,0 +1,81 @@
+"""The supervision board's lists are rendered once and kept until the workflow moves
+(workflows/board_cache.py): a second look reads one indexed row of the log, and any transition, or the
+day turning, shows on the next look."""
+
+import re
+import time
+from unittest import mock
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from pingan.models import Town
+from workflows import board_cache
+from workflows.models import ExtensionRequest
+from workflows.services import rectification
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def look(client) -> tuple[str, set[str]]:
+    """The board's page and the tables its request read."""
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/board/").content.decode()
+    return page, {table for q in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
+
+
+def test_a_second_look_reads_the_logs_state_not_the_lists(client, world, people):
+    client.force_login(people["office"])
+    page, first = look(client)
+    again, second = look(client)
+    lists = {"workflows_case", "workflows_rectificationtask", "workflows_extensionrequest", "workflows_notice"}
+    assert lists <= first
+    assert not lists & second and "workflows_transitionlog" in second
+    assert TOKEN.sub("", page) == TOKEN.sub("", again) and "一镇" in again
+
+
+def test_a_task_verified_from_the_board_leaves_its_list_on_the_next_look(client, world, people):
+    task = world["一镇"]["tasks"]
+    police = people["police"]
+    rectification.task_accept(task_id=task.pk, user=police)
+    rectification.task_submit(task_id=task.pk, user=police, report="已增派巡逻")
+    client.force_login(people["office"])
+    assert f'data-task="{task.pk}"' in look(client)[0]
+    client.post(reverse("act", args=["task", task.pk, "verify"]), {"next": "/board/"})
+    page, tables = look(client)
+    assert f'data-task="{task.pk}"' not in page and "workflows_rectificationtask" in tables
+
+
+def test_a_form_of_the_kept_lists_carries_the_asking_browsers_own_token(world, people):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(people["office"])
+    second.force_login(people["office"])
+    look(first)  # renders the lists and keeps them
+    page, tables = look(second)
+    assert "workflows_extensionrequest" not in tables  # the kept lists
+    assert board_cache.CSRF_PLACEHOLDER not in page
+    extension = world["一镇"]["extensions"]
+    action = reverse("act", args=["extension", extension.pk, "approve"])
+    form = page[page.index(f'action="{action}"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    assert second.post(action, {"csrfmiddlewaretoken": token, "next": "/board/"}).status_code == 302
+    assert ExtensionRequest.objects.get(pk=extension.pk).state == ExtensionRequest.State.APPROVED
+
+
+def test_the_lists_kept_in_chinese_are_not_shown_in_english(client, world, people):
+    client.force_login(people["office"])
+    assert "逾期任务" in look(client)[0]
+    client.cookies["django_language"] = "en"
+    english = look(client)[0]
+    assert "Overdue tasks" in english and "逾期任务" not in english
+
+
+def test_an_edit_the_log_does_not_see_shows_once_the_kept_lists_expire(client, world, people):
+    client.force_login(people["office"])
+    look(client)
+    Town.objects.filter(name="一镇").update(name="新一镇")  # as the admin would: no transition, no log row
+    assert "新一镇" not in look(client)[0]  # kept for up to SECONDS
+    with mock.patch("time.time", return_value=time.time() + board_cache.SECONDS + 1):  # the cache's clock
+        assert "新一镇" in look(client)[0]
