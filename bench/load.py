@@ -24,6 +24,9 @@ What it measures, in one run:
 a. The queries of one request of each measured path, in process (django.test.Client under an execute
    wrapper, after one warm-up request), on a smaller copy (--small tasks) and on the full one: equal
    numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
+   The board's lists are kept until the workflow moves (workflows/board_cache.py), so the board under
+   load is the board as seen between two changes; "board-anew" is its first look after a change (the
+   cache emptied before the request), measured in process only.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
    seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors.
@@ -226,6 +229,9 @@ class Path_:
     url: str
     who: str  # "office" (token), "official" (token), "session" (office's cookie), "anonymous"
     api: bool = True
+    # The page rendered anew: the cache emptied before each request in process, as for the first look
+    # after a change. Not put under load (the server's cache cannot be emptied between wrk's requests).
+    anew: bool = False
 
 
 PATHS = [
@@ -233,6 +239,7 @@ PATHS = [
     Path_("tasks-office", "task list, API, office (token)", "/api/v1/tasks/", "office"),
     Path_("tasks-town", "task list, API, town official (token)", "/api/v1/tasks/", "official"),
     Path_("board", "supervision board, page /board/ (office session)", "/board/", "session", api=False),
+    Path_("board-anew", "supervision board rendered anew (after a change)", "/board/", "session", False, True),
     Path_("cases", "cases in supervision, API (office token)", "/api/v1/cases/?stage=supervise", "office"),
     Path_("index-api", "public index, API /api/v1/index/ (anonymous)", "/api/v1/index/", "anonymous"),
     Path_("index-page", "public index, page / (anonymous)", "/", "anonymous", api=False),
@@ -291,6 +298,7 @@ def explain_slowest(counted: Counted) -> str:
 def count_queries(people: People) -> dict[str, Counted]:
     """One request of each path in process, after a warm-up request: its queries and time."""
     from django.conf import settings
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import override_settings
@@ -308,6 +316,8 @@ def count_queries(people: People) -> dict[str, Counted]:
             elif path.who == "session":
                 client.cookies[settings.SESSION_COOKIE_NAME] = people.session
             for _ in range(2):  # the first warms caches and the connection; a slow first is kept
+                if path.anew:
+                    cache.clear()
                 counter = ParamCounter()
                 with connection.execute_wrapper(counter):
                     start = time.perf_counter()
@@ -581,6 +591,8 @@ def main() -> None:
             c = counted[path.key]
             if c.status != 200:
                 skipped[path.key] = f"answers {c.status} in process"
+            elif path.anew:
+                skipped[path.key] = "rendered anew: measured in process only"
             elif c.seconds * CONNECTIONS / (os.cpu_count() or 1) > duration:
                 # 32 requests on the machine's cores: the first answers would come after the run ends.
                 skipped[path.key] = (
@@ -739,6 +751,9 @@ def main() -> None:
                 queries = f"queries not comparable (answers {a.status} / {b.status})"
             else:
                 queries = f"constant queries {verdict(constant)} ({a.queries} → {b.queries})"
+            if path.anew:
+                print(f"{path.label}: {b.seconds * 1000:,.0f} ms alone, in process (no target); {queries}.")
+                continue
             if load.skipped:
                 print(
                     f"{path.label}: p95 ≤ {TARGET_P95_MS} ms NOT met, throughput ≥ {TARGET_RATIO:.0%} of bare NOT met "
