@@ -1,16 +1,19 @@
-"""The supervision board's lists, rendered once and kept until the workflow moves.
+"""The supervision board's lists, rendered once and kept until the workflow of their cities moves.
 
 Everything the board shows changes through a service that writes the transition log in the same
-transaction: a case opened, moved on, escalated or analysed; a task assigned, submitted, verified,
-returned or overdue; an extension asked for or decided; a notice issued with its warning or escalation.
-So the log's state (pingan.appended: one indexed query) is the board's version. The lists are kept under a
-key holding it, and the first request after a change, the office's own included, renders them anew.
+transaction: a case opened, moved on, escalated or analysed; a task assigned, accepted, submitted,
+verified or returned; an extension asked for or decided (a deadline moved); a warning notice issued.
+Each log row carries its case's city. What is due soon or overdue follows the day, also in the key. So the state of the log's rows of the user's cities (pingan.appended: one indexed
+query) is the version of their board: the lists are kept under a key holding it, and the first look
+after a change, the office's own included, renders them anew. A transition in another city leaves
+them be: in a national deployment transitions happen all day, each city's a few an hour.
 
 The lists depend only on the cities a city-wide user sees, so the users of the same cities share them.
 Their forms carry a placeholder where the CSRF token goes, and each answer puts its own token in.
 
-What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed, and a
-transaction whose log rows commit more than RECENT_IDS ids behind the latest (a long sweep).
+What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed,
+the hourly sweep's supervision notices, and log rows that commit more than RECENT_IDS ids behind the
+city's latest (a long transaction).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ CSRF_PLACEHOLDER = "pingan-board-csrf-placeholder"
 def key(request, cities: list[int] | None, today: datetime.date) -> str:
     """The lists' cache key: the log's state, the cities, the day, the language and the path (the forms
     come back to it)."""
-    facts = (appended_state(TransitionLog), cities, today.isoformat(), get_language(), request.get_full_path())
+    state = appended_state(TransitionLog, among=None if cities is None else ("city_id", cities))
+    facts = (state, cities, today.isoformat(), get_language(), request.get_full_path())
     return f"pingan:board:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
 
 

@@ -434,6 +434,16 @@ class TransitionLog(models.Model):
     task = models.ForeignKey(
         RectificationTask, models.CASCADE, null=True, blank=True, related_name="log", verbose_name=_("task")
     )
+    city = models.ForeignKey(
+        City,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the first column of log_by_city
+        verbose_name=_("city"),
+        help_text=_("The city of the case the row is filed under: what is kept per city (the board) is keyed on it."),
+    )
     subject = models.CharField(
         _("subject"), max_length=40, help_text=_("What moved: case, task, extension, record, evaluation.")
     )
@@ -451,7 +461,10 @@ class TransitionLog(models.Model):
         verbose_name = _("transition log")
         verbose_name_plural = _("transition log")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["subject", "subject_id"], name="log_by_subject")]
+        indexes = [
+            models.Index(fields=["subject", "subject_id"], name="log_by_subject"),
+            models.Index(fields=["city", "id"], name="log_by_city"),  # a city's latest rows (board_cache)
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.transition}: {self.source} → {self.target}"

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from pingan.services.regions import import_regions
 from tests.factories import write_csv
 from tests.workflows.conftest import member
+from workflows.services import rectification
 
 
 @pytest.fixture
@@ -75,3 +76,18 @@ def test_a_users_units_and_facts_are_read_in_one_statement(world, people, other_
     assert [u.name for u in own.units] == ["其他市平安办"] and own.city_wide
     assert own.cities == [City.objects.get(name="其他市").pk]
     assert own.units[0].city.name == "其他市" and own.units[0]._state.adding is False  # as read from the database
+
+
+def test_a_transition_in_another_city_leaves_this_citys_board_kept(world, people, client, other_office):
+    from pingan.models import City
+    from tests.web.test_board_cache import look
+    from workflows.models import TransitionLog
+
+    client.force_login(people["office"])
+    look(client)  # renders this city's lists and keeps them
+    other = City.objects.get(name="其他市")
+    TransitionLog.objects.create(city=other, subject="case", subject_id=0, transition="open", source="", target="")
+    assert "workflows_case" not in look(client)[1]  # still kept
+    task = world["一镇"]["tasks"]
+    rectification.task_accept(task_id=task.pk, user=people["police"])  # this city's: its log row has the city
+    assert "workflows_case" in look(client)[1]  # rendered anew

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accountability.models import AccountabilityRecord
 from pingan.models import Unit
 from tests.workflows.conftest import RED
-from workflows.models import Case, Notice, Notification, RectificationTask, SweepMark
+from workflows.models import Case, Notice, Notification, RectificationTask, SweepMark, TransitionLog
 from workflows.services import cases, rectification, sweep
 from workflows.services.sweep import deadline_sweep, morning_digest
 
@@ -158,3 +158,24 @@ def test_an_upgrade_keeps_what_the_sweep_did_and_a_downgrade_gives_it_back(tasks
     assert sorted(SweepMark.objects.values_list("task_id", "step", "deadline")) == done
     report = deadline_sweep(D(2026, 11, 10))
     assert (report.reminded, report.overdue_notices) == (0, 0)  # nothing done twice across the upgrade
+
+
+def test_every_log_row_of_a_case_carries_its_city(tasks, people):
+    """Opened by the intake, moved by the services, proposed by the sweep: the board's cache reads a
+    city's rows (workflows/board_cache.py)."""
+    assert deadline_sweep(D(2026, 11, 13)).accountability_proposals == 2
+    rows = TransitionLog.objects.exclude(case=None)
+    assert {"open", "force_analysis", "issue_warning", "create", "propose"} <= {r.transition for r in rows}
+    assert set(rows.values_list("city_id", flat=True)) == {Case.objects.get().town.district.city_id}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upgrade_files_the_log_rows_written_before_under_their_citys(tasks, people):
+    try:
+        before = migrate_workflows("0009_sweep_marks").get_model("workflows", "TransitionLog")
+        assert "city" not in {f.name for f in before._meta.get_fields()}  # the rows as the code before wrote them
+    finally:
+        migrate_workflows("latest")  # workflows 0010 fills them in
+    rows = TransitionLog.objects.exclude(case=None)
+    assert rows.count() >= 5
+    assert set(rows.values_list("city_id", flat=True)) == {Case.objects.get().town.district.city_id}

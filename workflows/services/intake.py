@@ -57,7 +57,9 @@ def open_cases_for_day(city: City, day: datetime.date) -> int:
         )
         red = [r["town_id"] for r in rows if r["level"] == "red"]
         if red:
-            _escalate([cases[t] for t in red], red_streaks(red, day), IndexPolicy.objects.in_force(city, day), day)
+            _escalate(
+                [cases[t] for t in red], red_streaks(red, day), IndexPolicy.objects.in_force(city, day), city, day
+            )
     return len(rows)
 
 
@@ -89,6 +91,7 @@ def _open_cases(rows: list[dict], city: City, day: datetime.date) -> dict[int, C
     TransitionLog.objects.bulk_create(
         TransitionLog(
             case=c,
+            city=city,
             subject="case",
             subject_id=c.pk,
             transition="open",
@@ -133,8 +136,10 @@ def _notify_owners(owners: list[CaseOwner], rows_by_town: dict[int, dict], day: 
         transaction.on_commit(enqueue_delivery)
 
 
-def _escalate(cases: list[Case], streaks: dict[int, int], policy: IndexPolicy | None, day: datetime.date) -> None:
-    """Raise each case to its town's red streak; levels without an action are raised in bulk."""
+def _escalate(
+    cases: list[Case], streaks: dict[int, int], policy: IndexPolicy | None, city: City, day: datetime.date
+) -> None:
+    """Raise each case of the city to its town's red streak; levels without an action are raised in bulk."""
     action_levels = {int(k) for k, action in (policy.escalation_ladder if policy else {}).items() if action in ACTIONS}
     plain = defaultdict(list)  # new level → cases
     for case in cases:
@@ -152,6 +157,7 @@ def _escalate(cases: list[Case], streaks: dict[int, int], policy: IndexPolicy | 
         logs += [
             TransitionLog(
                 case=c,
+                city=city,
                 subject="case",
                 subject_id=c.pk,
                 transition="escalate",

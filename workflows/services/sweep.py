@@ -226,12 +226,15 @@ def _propose_beyond_grace(latest_deadline_beyond: datetime.date) -> int:
             [(record_id, proposals[key][0]["id"]) for key, record_id in created],
             ignore_conflicts=True,
         )
+        case_ids = {t["case_id"] for t in tasks}
+        city_of = dict(Case.objects.filter(id__any_of=case_ids).values_list("id", "town__district__city_id"))
         insert_rows(
             TransitionLog,
-            ("case_id", "subject", "subject_id", "transition", "source", "target", "comment"),
+            ("case_id", "city_id", "subject", "subject_id", "transition", "source", "target", "comment"),
             [
                 (
                     proposals[key][0]["case_id"],
+                    city_of[proposals[key][0]["case_id"]],
                     "accountabilityrecord",
                     record_id,
                     "propose",

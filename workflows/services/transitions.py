@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from pingan.models import Town
+
 from ..errors import ConcurrentChange, NotPermitted, TransitionRefused
 from ..labels import action_label
 from ..models import Case, RectificationTask, TransitionLog
@@ -90,6 +92,7 @@ def write_log(obj, name: str, source: str, target: str, *, user, comment: str = 
     return TransitionLog.objects.create(
         case=case,
         task=task,
+        city_id=None if case is None else city_of(case),
         subject=obj._meta.model_name,
         subject_id=obj.pk,
         actor=user if user is not None and user.is_authenticated else None,
@@ -98,6 +101,14 @@ def write_log(obj, name: str, source: str, target: str, *, user, comment: str = 
         target=target,
         comment=comment,
     )
+
+
+def city_of(case: Case) -> int:
+    """The city of a case's town (the town's district's), from the instances if loaded, else one query."""
+    town = case._state.fields_cache.get("town")
+    if town is not None and "district" in town._state.fields_cache:
+        return town.district.city_id
+    return Town.objects.values_list("district__city_id", flat=True).get(pk=case.town_id)
 
 
 def _anchors(obj) -> tuple[Case | None, RectificationTask | None]:
