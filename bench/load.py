@@ -24,9 +24,11 @@ What it measures, in one run:
 a. The queries of one request of each measured path, in process (django.test.Client under an execute
    wrapper, after one warm-up request), on a smaller copy (--small tasks) and on the full one: equal
    numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
-   The board's lists are kept until the workflow moves (workflows/board_cache.py), so the board under
-   load is the board as seen between two changes; "board-anew" is its first look after a change (the
-   cache emptied before the request), measured in process only.
+   The board's lists are kept until the workflow of their city moves (workflows/board_cache.py), so
+   "board" under load is the board as seen between two changes; "board-writes" the same while a thread
+   logs a transition of the city every second (each gunicorn worker then renders it anew once a
+   second); "board-anew" is its first look after a change (the cache emptied before the request),
+   measured in process only.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
    seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors.
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import math
@@ -58,6 +61,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -232,6 +236,8 @@ class Path_:
     # The page rendered anew: the cache emptied before each request in process, as for the first look
     # after a change. Not put under load (the server's cache cannot be emptied between wrk's requests).
     anew: bool = False
+    # Transitions a second logged for a case of the city while the path is under load (LogWriter).
+    writes: float = 0.0
 
 
 PATHS = [
@@ -240,6 +246,7 @@ PATHS = [
     Path_("tasks-town", "task list, API, town official (token)", "/api/v1/tasks/", "official"),
     Path_("board", "supervision board, page /board/ (office session)", "/board/", "session", api=False),
     Path_("board-anew", "supervision board rendered anew (after a change)", "/board/", "session", False, True),
+    Path_("board-writes", "supervision board, a transition a second", "/board/", "session", False, writes=1.0),
     Path_("cases", "cases in supervision, API (office token)", "/api/v1/cases/?stage=supervise", "office"),
     Path_("index-api", "public index, API /api/v1/index/ (anonymous)", "/api/v1/index/", "anonymous"),
     Path_("index-page", "public index, page / (anonymous)", "/", "anonymous", api=False),
@@ -471,6 +478,7 @@ class Load:
     timeouts: int = 0
     drained: bool = True
     skipped: str = ""  # why the path was not put under load
+    written: int = 0  # log rows the LogWriter wrote during the run
     raw: dict = field(default_factory=dict)
 
     @property
@@ -504,6 +512,40 @@ def run_wrk(server: Server, path: Path_, people: People, duration: int, threads:
     load.socket_errors = int(raw["connect"] + raw["read"] + raw["write"])
     load.timeouts = int(raw["timeout"])
     return load
+
+
+class LogWriter:
+    """While the path is under load, a thread logs a transition of a case of the city `per_second` times a
+    second, as every transition's service does (`write_log`): each row changes the city's board, so
+    every gunicorn worker renders it anew at its next request (workflows/board_cache.py)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1 / per_second
+        self.stop = threading.Event()
+        self.written = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LogWriter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from workflows.models import Case
+        from workflows.services.transitions import write_log
+
+        try:
+            case = Case.objects.filter(stage__in=Case.OPEN_STAGES).order_by("id").first()
+            while not self.stop.wait(self.interval):
+                write_log(case, "comment", case.stage, case.stage, user=None, comment="bench/load.py")
+                self.written += 1
+        finally:
+            connection.close()
 
 
 # --- the run --------------------------------------------------------------------------------------------------
@@ -619,7 +661,11 @@ def main() -> None:
             say(f"load average (1, 5, 15 min) before the load: {', '.join(f'{x:.2f}' for x in load_before)}")
 
             def measure(path: Path_) -> Load:
-                load = run_wrk(server, path, people, duration, args.threads, database.folder)
+                with LogWriter(path.writes) if path.writes else contextlib.nullcontext() as writer:
+                    load = run_wrk(server, path, people, duration, args.threads, database.folder)
+                if writer is not None:
+                    load.written = writer.written
+                    assert load.written >= duration * path.writes / 2, f"{load.written} log rows written"
                 load.drained = server.drain(bare, people)
                 if not load.drained:
                     say("the server did not drain within 60 s: restarting gunicorn")
@@ -629,7 +675,7 @@ def main() -> None:
                 say(
                     f"{path.key}: {load.rps:,.1f} req/s, p50 {ms(load.p50)} ms, p95 {ms(load.p95)} ms, "
                     f"p99 {ms(load.p99)} ms, {load.non2xx} non-2xx, {load.socket_errors + load.timeouts} socket "
-                    "errors/timeouts"
+                    "errors/timeouts" + (f", {load.written} transitions logged meanwhile" if path.writes else "")
                 )
                 return load
 
