@@ -442,7 +442,7 @@ class TransitionLog(models.Model):
         related_name="+",
         db_index=False,  # the first column of log_by_city
         verbose_name=_("city"),
-        help_text=_("The city of the case the row is filed under: what is kept per city (the board) is keyed on it."),
+        help_text=_("The city of the case this row is filed under."),
     )
     subject = models.CharField(
         _("subject"), max_length=40, help_text=_("What moved: case, task, extension, record, evaluation.")

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(
                 blank=True,
                 db_index=False,
-                help_text="The city of the case the row is filed under: what is kept per city (the board) is keyed on it.",
+                help_text="The city of the case this row is filed under.",
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
