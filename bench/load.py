@@ -715,7 +715,7 @@ def main() -> None:
             rows_out.append(
                 (
                     label_,
-                    f"{load.rps:,.1f}",
+                    "—" if load.skipped else f"{load.rps:,.1f}",
                     ms(load.p50),
                     ms(load.p95),
                     ms(load.p99),
