@@ -18,7 +18,7 @@ MAX_AGE = 60
 
 
 def publication_state(request) -> tuple:
-    """The latest publication, how many of the last ids are visible and when the latest went out: one
+    """The publications' appended state (pingan.appended) with when the latest of them went out: one
     indexed query, remembered for the rest of the request."""
     state = getattr(request, "_pingan_publication_state", None)
     if state is None:

@@ -3,17 +3,18 @@
 Everything the board shows changes through a service that writes the transition log in the same
 transaction: a case opened, moved on, escalated or analysed; a task assigned, accepted, submitted,
 verified or returned; an extension asked for or decided (a deadline moved); a warning notice issued.
-Each log row carries its case's city. What is due soon or overdue follows the day, also in the key. So the state of the log's rows of the user's cities (pingan.appended: one indexed
-query) is the version of their board: the lists are kept under a key holding it, and the first look
-after a change, the office's own included, renders them anew. A transition in another city leaves
-them be: in a national deployment transitions happen all day, each city's a few an hour.
+Each log row carries its case's city, so the state of the log's rows of the user's cities
+(pingan.appended: one indexed query) is the version of their board. The lists are kept under a key
+holding it, with the day (what is due soon or overdue follows it), and the first look after a change,
+the office's own included, renders them anew. A transition in another city leaves them be: in a
+national deployment transitions happen all day, each city's a few an hour.
 
 The lists depend only on the cities a city-wide user sees, so the users of the same cities share them.
 Their forms carry a placeholder where the CSRF token goes, and each answer puts its own token in.
 
 What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed,
-the hourly sweep's supervision notices, and log rows that commit more than RECENT_IDS ids behind the
-city's latest (a long transaction).
+the hourly sweep's supervision notices, and a log row committed behind RECENT newer rows of its city
+(pingan.appended).
 """
 
 from __future__ import annotations
