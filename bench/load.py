@@ -808,7 +808,7 @@ def main() -> None:
                 continue
             print(
                 f"{path.label}: p95 ≤ {TARGET_P95_MS} ms {verdict(load.p95 <= TARGET_P95_MS)} ({ms(load.p95)} ms); "
-                f"throughput ≥ {TARGET_RATIO:.0%} of bare {verdict(ratio >= TARGET_RATIO)} ({ratio:.0%}); {queries}."
+                f"throughput ≥ {TARGET_RATIO:.0%} of bare {verdict(ratio >= TARGET_RATIO)} ({ratio:.1%}); {queries}."
             )
         if not database.created:
             print("(SQLite: the targets are set for PostgreSQL.)")
