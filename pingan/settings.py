@@ -174,6 +174,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The cache of rendered pages and answers (pingan/cache.py): each process's memory by default; with
+# DJANGO_CACHE_URL=redis://… one cache for every web process and machine, read as a miss while Redis fails.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "")
+CACHES = {
+    "default": {
+        "BACKEND": "pingan.cache.ResilientRedisCache",
+        "LOCATION": CACHE_URL,
+        # an unreachable server costs a request at most this long before the cache pauses (pingan.cache.PAUSE)
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # Celery. The default broker keeps its messages in files under var/, so one machine needs no
 # broker server; production sets CELERY_BROKER_URL to Redis or RabbitMQ.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
