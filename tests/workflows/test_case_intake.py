@@ -96,6 +96,10 @@ def test_the_escalation_ladder_adds_each_action_once(publish, people):
     assert case.enter_accountability
     assert Notification.objects.filter(recipient=people["leader"], kind="accountability_proposed").count() == 1
     assert TransitionLog.objects.filter(case=case, transition="escalate").count() == 4
+    # every row filed under the case's city, the ladder's own (create, propose) and the plain raises alike
+    assert set(TransitionLog.objects.filter(case=case).values_list("city_id", flat=True)) == {
+        case.town.district.city_id
+    }
 
     for day in days(5):  # republishing every day changes nothing
         publish(day, RED)
