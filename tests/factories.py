@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 from pingan.models import Baseline, City, District, Indicator, Population, Submission, Town
 from pingan.services.counts import import_counts
 
+ROOT = Path(__file__).resolve().parents[1]
 BASELINE_RATES = {"crime": Decimal("1"), "fire": Decimal("0.2"), "traffic": Decimal("0.4")}
 CODES = ("crime", "fire", "traffic")
 
@@ -53,3 +58,14 @@ def submit_day(
 
 def submitted_days(city: City) -> set[tuple[datetime.date, str]]:
     return set(Submission.objects.filter(city=city).values_list("date", "indicator__code"))
+
+
+def settings_read_afresh(expression: str, **env):
+    """`expression`, of `pingan.settings` (named `settings`), as a new process reads the settings from
+    `env` and none of the DJANGO_ and DATABASE_ variables of this one; its value must be JSON."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    environment.update(env)
+    script = f"import json; from pingan import settings; print(json.dumps({expression}))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

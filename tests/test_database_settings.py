@@ -1,27 +1,14 @@
 """PostgreSQL connections prepare repeated statements (bound by the server) unless the operator turns
 it off for a pooler in transaction mode; SQLite is left as it was."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.factories import settings_read_afresh
 
 
 def database_options(**env) -> dict:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    environment.update(env)
-    script = (
-        "import json; from pingan import settings; print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
-    )
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return settings_read_afresh("settings.DATABASES['default'].get('OPTIONS', {})", **env)
 
 
 def test_postgresql_prepares_repeated_statements_by_default():

@@ -1,12 +1,8 @@
 """The cache shared by the web processes (DJANGO_CACHE_URL=redis://…), which a Redis outage turns into
 no cache rather than failed pages (pingan/cache.py)."""
 
-import json
 import logging
 import os
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,19 +11,14 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from pingan import cache as shared
+from tests.factories import settings_read_afresh
 from tests.web.test_board_cache import look
 
-ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 def cache_settings(**env) -> dict:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    environment.update(env)
-    script = "import json; from pingan import settings; print(json.dumps(settings.CACHES['default']))"
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return settings_read_afresh("settings.CACHES['default']", **env)
 
 
 def redis_cache(url: str) -> dict:
