@@ -46,12 +46,12 @@ def key(request, cities: list[int] | None, today: datetime.date) -> str:
     return f"pingan:board:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
 
 
-def lists(request, cities: list[int] | None, today: datetime.date, render: Callable[..., str]) -> SafeString:
-    """The rendered lists for these cities and this day, from the cache or `render(csrf_token=…)`, with
+def lists(request, cities: list[int] | None, today: datetime.date, render: Callable[[str], str]) -> SafeString:
+    """The rendered lists for these cities and this day, from the cache or `render(csrf_token)`, with
     the request's CSRF token in every form."""
     cache_key = key(request, cities, today)
     html = cache.get(cache_key)
     if html is None:
-        html = render(csrf_token=CSRF_PLACEHOLDER)
+        html = render(CSRF_PLACEHOLDER)
         cache.set(cache_key, html, SECONDS)
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))

@@ -287,8 +287,8 @@ def board(request):
         request,
         access.cities,
         today,
-        lambda **overrides: render_to_string(
-            "workflows/_board.html", {**board_lists(access, today), **overrides}, request
+        lambda csrf_token: render_to_string(
+            "workflows/_board.html", {**board_lists(access, today), "csrf_token": csrf_token}, request
         ),
     )
     return render(request, "workflows/board.html", {"nav": "board", "lists": lists})
