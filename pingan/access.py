@@ -3,8 +3,9 @@ lists and 404 on detail. What a user may *do* is the services' business."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, reduce
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -87,8 +88,14 @@ class Access:
         return [u.id for u in self.units]
 
     def area(self, town_path: str) -> Q:
-        """Rows of the user's towns and districts, given the lookup path from the row to its town."""
-        return Q(**{f"{town_path}__in": self.town_ids}) | Q(**{f"{town_path}__district__in": self.district_ids})
+        """Rows of the user's towns and districts, given the lookup path from the row to its town. A part
+        the user has none of is left out rather than written as an empty `IN`: the ORM drops that from the
+        WHERE clause but not the join it set up, so a town official's query joined the town table for the
+        districts they have none of."""
+        return either(
+            Q(**{f"{town_path}__in": self.town_ids}) if self.town_ids else None,
+            Q(**{f"{town_path}__district__in": self.district_ids}) if self.district_ids else None,
+        )
 
     def scope(self, queryset, *, town: str | None = None, units: str | None = None):
         """All rows of their cities for the city-wide, else the rows of the user's area and/or units; none
@@ -101,12 +108,19 @@ class Access:
             return self.in_cities(queryset, f"{units}__city").distinct()
         if self.is_feed:
             return queryset.none()
-        condition = Q(pk__in=[])
-        if town is not None:
-            condition |= self.area(town)
-        if units is not None:
-            condition |= Q(**{f"{units}__in": self.unit_ids})
+        condition = either(
+            self.area(town) if town is not None else None,
+            Q(**{f"{units}__in": self.unit_ids}) if units is not None and self.unit_ids else None,
+        )
         return queryset.filter(condition).distinct()
+
+
+def either(*conditions: Q | None) -> Q:
+    """The rows that meet any of `conditions` (None: a part left out); no row when none is given."""
+    given = [c for c in conditions if c is not None]
+    if not given:
+        return Q(pk__in=[])
+    return reduce(operator.or_, given)
 
 
 def access_of(request) -> Access:

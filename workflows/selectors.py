@@ -6,6 +6,7 @@ import datetime
 
 from django.db.models import Q, QuerySet
 
+from pingan.access import either
 from pingan.models import DailyIndex, IndexPolicy
 
 from .models import CalendarDay, CalendarYear, Case, RectificationTask
@@ -63,5 +64,10 @@ def visible_tasks(access, tasks: QuerySet[RectificationTask]) -> QuerySet[Rectif
     The area's cases are a subquery of the same statement, run once (`any_of`), not a query of their own."""
     if access.city_wide or access.is_feed:
         return access.scope(tasks, town="case__town", units="owner")
-    cases = Case.objects.filter(access.area("town")).order_by().values("id")
-    return tasks.filter(Q(case__id__any_of=cases) | Q(owner_id__in=access.unit_ids))
+    area_cases = Case.objects.filter(access.area("town")).order_by().values("id")
+    return tasks.filter(
+        either(
+            Q(case__id__any_of=area_cases) if access.town_ids or access.district_ids else None,
+            Q(owner_id__in=access.unit_ids) if access.unit_ids else None,
+        )
+    )

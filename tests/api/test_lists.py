@@ -222,6 +222,27 @@ def test_an_officials_task_page_reads_the_cases_of_their_area_in_its_own_stateme
     (tasks,) = [sql for sql in statements if sql.startswith('SELECT "workflows_rectificationtask"."id"')]
     if connection.vendor == "postgresql":  # read once and looked up by index, also beside the OR
         assert '"case_id" = ANY(ARRAY(SELECT' in tasks
+    # The official's unit is a town's, of no district: the area's cases are read without the town table,
+    # which only a district's part of the area needs.
+    assert 'JOIN "pingan_town"' not in tasks
+
+
+def test_an_area_is_what_the_user_has_of_towns_districts_and_units(world, people):
+    """Access.area and Access.scope leave out a part the user has none of (towns, districts, units): the
+    rows are the same, the statement lighter."""
+    from pingan.access import Access
+
+    tasks = RectificationTask.objects.all()
+
+    def seen(role):
+        access = Access(people[role])
+        return {task.case.town.name for task in access.scope(tasks, town="case__town", units="owner")}
+
+    assert Access(people["town"]).district_ids == [] and Access(people["district"]).town_ids == []
+    assert seen("town") == {"一镇"}  # its town alone
+    assert seen("district") == {"一镇", "二街道"}  # its district alone
+    assert seen("traffic_dept") == set()  # its unit alone, which owns no task
+    assert seen("outsider") == set()  # nothing at all: no row
 
 
 def test_a_list_reads_a_copy_of_its_page_columns_scoped_to_each_user(varied_tasks, client_for):
