@@ -52,15 +52,10 @@ class ValueRows:
         str, a number field's int: `to_representation` would return it unchanged), the field's
         `to_representation` (None: every value is written as read), and whether it is a date and time
         written in ISO 8601 in the active time zone (which the page's writer reads once)."""
-        plan = []
-        for name, lookup, field in self.fields:
-            as_is = None  # exactly these classes: a subclass may write its values otherwise
-            if type(field) in (serializers.CharField, serializers.IntegerField):
-                as_is = str if type(field) is serializers.CharField else int
-            elif type(field) is serializers.ChoiceField and all(type(k) is str for k in field.choices):
-                as_is = str  # choices keyed by text: a str value maps to itself
-            plan.append((name, lookup, as_is, None if field is None else field.to_representation, _in_zone(field)))
-        return plan
+        return [
+            (name, lookup, _written_as_read(field), None if field is None else field.to_representation, _in_zone(field))
+            for name, lookup, field in self.fields
+        ]
 
     def writer(self) -> Callable[..., dict]:
         """`write(row, **computed)` for one page: each row as the serializer writes it, `computed` giving
@@ -98,6 +93,21 @@ class ValueRows:
         namespace: dict = {}
         exec(compile(source, f"<ValueRows of {self.serializer_class.__name__}>", "exec"), namespace)  # noqa: S102
         return namespace["make"]
+
+
+def _written_as_read(field) -> type | None:
+    """The type of the values `field` writes unchanged (None: every value goes through the field). Exactly
+    these classes: a subclass may write its values otherwise."""
+    kind = type(field)
+    if kind is serializers.CharField:
+        return str
+    if kind is serializers.IntegerField:
+        return int
+    if kind is serializers.BigIntegerField:  # a model's id: a number, unless written as text
+        return None if getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING) else int
+    if kind is serializers.ChoiceField and all(type(k) is str for k in field.choices):
+        return str  # choices keyed by text: a str value maps to itself
+    return None
 
 
 def _in_zone(field) -> bool:
