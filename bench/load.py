@@ -31,7 +31,10 @@ a. The queries of one request of each measured path, in process (django.test.Cli
    measured in process only.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
-   seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors.
+   seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors,
+   and where the machine's CPU went, a request: gunicorn's processes, the database server's, wrk's (read
+   from /proc). With the cores full, a path's throughput is about the inverse of its CPU time a request,
+   so its share of bare's is about the ratio of the two.
    The bare DRF endpoint (bench/load_urls.py: the same authentication and permissions, a tiny JSON) runs
    before and after every path, and each path's throughput is compared with the mean of the two runs
    around it (the machine may be shared). After every run the server is drained (requests left queued by
@@ -56,6 +59,7 @@ import math
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -440,6 +444,50 @@ def fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, int]:
         return exc.code, 0
 
 
+# --- CPU by process -------------------------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """A process's parent and its CPU seconds, its own and its waited-for children's (Linux /proc), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    except OSError:
+        return None
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return int(fields[1]), (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+class ProcessTree:
+    """The CPU time of a process and of its children, those that exited included: the root's own and its
+    waited-for children's time (a gunicorn master reaps its workers, PostgreSQL's postmaster its backends)
+    plus each live child's. None where /proc cannot tell (not Linux, another machine's database)."""
+
+    def __init__(self, root: int | None) -> None:
+        self.root = root
+
+    def seconds(self) -> float | None:
+        if self.root is None or (own := _stat(self.root)) is None:
+            return None
+        total = own[1]
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None and stat[0] == self.root:
+                total += stat[1]
+        return total
+
+
+def postmaster() -> int | None:
+    """The pid of the PostgreSQL server the benchmark's own connection talks to, if it runs here."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = _stat(cursor.fetchone()[0])
+    return None if backend is None else backend[0]
+
+
 # --- wrk ------------------------------------------------------------------------------------------------------
 
 LUA = """
@@ -480,13 +528,24 @@ class Load:
     skipped: str = ""  # why the path was not put under load
     written: int = 0  # log rows the LogWriter wrote during the run
     raw: dict = field(default_factory=dict)
+    # CPU seconds during the run: gunicorn (master and workers), the database server, wrk; None: unknown
+    cpu: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    def cpu_ms(self) -> str:
+        """CPU milliseconds a request: gunicorn + database + wrk ("—" for what is unknown)."""
+        if not self.requests or not self.cpu:
+            return "—"
+        parts = [self.cpu.get(who) for who in ("server", "database", "wrk")]
+        return " + ".join("—" if x is None else f"{x * 1000 / self.requests:.2f}" for x in parts)
 
-def run_wrk(server: Server, path: Path_, people: People, duration: int, threads: int, folder: str) -> Load:
+
+def run_wrk(
+    server: Server, database: ProcessTree, path: Path_, people: People, duration: int, threads: int, folder: str
+) -> Load:
     lua_headers = "\n".join(
         f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers_for(path, people).items()
     )
@@ -501,17 +560,30 @@ def run_wrk(server: Server, path: Path_, people: People, duration: int, threads:
         f"--script={script}",
         server.base + path.url,
     ]
+    gunicorn = ProcessTree(server.process.pid if server.process else None)
+    before = gunicorn.seconds(), database.seconds(), _children_seconds()
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    after = gunicorn.seconds(), database.seconds(), _children_seconds()
     line = next((x for x in output.splitlines() if x.startswith("RESULT ")), None)
     assert line, f"wrk printed no summary:\n{output}"
     raw = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
     load = Load(raw=raw, requests=int(raw["requests"]), seconds=raw["duration_us"] / 1e6)
+    load.cpu = {
+        who: None if a is None or b is None else b - a
+        for who, a, b in zip(("server", "database", "wrk"), before, after, strict=True)
+    }
     if load.requests:
         load.p50, load.p95, load.p99, load.max = (raw[k] / 1000 for k in ("p50_us", "p95_us", "p99_us", "max_us"))
     load.non2xx = int(raw["non2xx"])
     load.socket_errors = int(raw["connect"] + raw["read"] + raw["write"])
     load.timeouts = int(raw["timeout"])
     return load
+
+
+def _children_seconds() -> float:
+    """CPU seconds of this process's waited-for children: wrk, once its run is over."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class LogWriter:
@@ -644,6 +716,7 @@ def main() -> None:
         for key, reason in skipped.items():
             say(f"{key}: not put under load: {reason}")
         server = Server(args.workers, database.folder)
+        database_server = ProcessTree(postmaster())  # SQLite: none, its work is the workers'
         results: list[tuple[Path_, Load, float]] = []  # path, its load, the bare req/s around it
         bares: list[Load] = []
         try:
@@ -662,7 +735,7 @@ def main() -> None:
 
             def measure(path: Path_) -> Load:
                 with LogWriter(path.writes) if path.writes else contextlib.nullcontext() as writer:
-                    load = run_wrk(server, path, people, duration, args.threads, database.folder)
+                    load = run_wrk(server, database_server, path, people, duration, args.threads, database.folder)
                 if writer is not None:
                     load.written = writer.written
                     assert load.written >= duration * path.writes / 2, f"{load.written} log rows written"
@@ -723,6 +796,7 @@ def main() -> None:
                     f"{c_small.queries} / {c_full.queries}",
                     f"{c_full.seconds * 1000:,.0f}",
                     f"{c_full.size / 1024:,.0f}",
+                    load.cpu_ms(),
                     bare_cell,
                     "—" if math.isnan(ratio) else f"{ratio:.2f}",
                 )
@@ -762,6 +836,7 @@ def main() -> None:
                     f"queries {small // 1000:,}k / {tasks // 1000:,}k",
                     "1 req ms",
                     "KiB",
+                    "CPU ms/req",
                     "bare req/s",
                     "× bare",
                 ),
@@ -770,7 +845,9 @@ def main() -> None:
         print()
         print(
             "queries: one request in process after a warm-up, on the smaller and the full copy; 1 req ms: that "
-            "request's time in process, alone; bare req/s: the bare endpoint's throughput in the runs just before "
+            "request's time in process, alone; CPU ms/req: the CPU time of the run over its requests, of gunicorn "
+            "(master and workers) + the database server (every process of PostgreSQL here; — on SQLite, whose "
+            "work is the workers') + wrk; bare req/s: the bare endpoint's throughput in the runs just before "
             "and after the path (their mean; for the bare row, the range of all its runs); × bare: the path's "
             "throughput over that mean."
         )
