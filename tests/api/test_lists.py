@@ -245,6 +245,26 @@ def test_an_area_is_what_the_user_has_of_towns_districts_and_units(world, people
     assert seen("outsider") == set()  # nothing at all: no row
 
 
+@pytest.mark.parametrize("role", ["town", "police", "district", "other_town", "traffic_dept", "outsider", "both"])
+def test_the_area_subquery_in_sql_is_the_orms(world, people, role):
+    """A town official's task list reads the cases of their area by a subquery written in SQL
+    (workflows.selectors.area_cases): the very cases the ORM's `access.area("town")` selects."""
+    from pingan.access import Access
+    from workflows.selectors import area_cases
+
+    if role == "both":  # a member of a town's government and of a district's
+        user = people["town"]
+        Unit.objects.get(name="甲区人民政府").members.add(user)
+    else:
+        user = people[role]
+    access = Access(user)
+    by_orm = set(Case.objects.filter(access.area("town")).values_list("id", flat=True))
+    by_sql = set(Case.objects.filter(id__in=area_cases(access)).values_list("id", flat=True))
+    assert by_sql == by_orm
+    expected = {"town": 1, "police": 1, "district": 2, "other_town": 1, "both": 2}.get(role, 0)
+    assert len(by_orm) == expected
+
+
 def test_a_list_reads_a_copy_of_its_page_columns_scoped_to_each_user(varied_tasks, client_for):
     """The task and case pages' `.values()` are built once (workflows.api.PageColumns); each request scopes
     and filters its own copy, and the one built is never run."""
