@@ -477,15 +477,28 @@ class ProcessTree:
 
 
 def postmaster() -> int | None:
-    """The pid of the PostgreSQL server the benchmark's own connection talks to, if it runs here."""
+    """The pid of the PostgreSQL server the benchmark's own connection talks to, if it runs here: the parent
+    of the connection's backend, both named postgres (a server in a container or on another machine
+    reports pids that are not this machine's)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        backend = _stat(cursor.fetchone()[0])
-    return None if backend is None else backend[0]
+        backend = cursor.fetchone()[0]
+    stat = _stat(backend)
+    if stat is None or not all(_command(pid) == "postgres" for pid in (backend, stat[0])):
+        return None
+    return stat[0]
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 # --- wrk ------------------------------------------------------------------------------------------------------
@@ -846,8 +859,8 @@ def main() -> None:
         print(
             "queries: one request in process after a warm-up, on the smaller and the full copy; 1 req ms: that "
             "request's time in process, alone; CPU ms/req: the CPU time of the run over its requests, of gunicorn "
-            "(master and workers) + the database server (every process of PostgreSQL here; — on SQLite, whose "
-            "work is the workers') + wrk; bare req/s: the bare endpoint's throughput in the runs just before "
+            "(master and workers) + the database server (every process of PostgreSQL here, its background ones and "
+            "board-writes' own transitions included; — on SQLite, whose work is the workers') + wrk; bare req/s: the bare endpoint's throughput in the runs just before "
             "and after the path (their mean; for the bare row, the range of all its runs); × bare: the path's "
             "throughput over that mean."
         )
