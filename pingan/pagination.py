@@ -91,21 +91,32 @@ class BoundedPagination(PageNumberPagination):
 
     count_limit = COUNT_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None):
-        """The page's rows."""
+    def paginate_queryset(self, queryset, request, view=None, *, write=list, keeper=None):
+        """The page's rows, as `write` writes a list of them; read anew, or as `keeper` keeps the page
+        (`keeper.page(statement, read, *facts)`: what `read()` gives for the page that the sliced
+        queryset `statement` reads, written and counted as `facts` say; workflows.kept.PageKeeper)."""
         size = self.get_page_size(request)
         if not size:
             return None
         self.request = request
         number = self._number(request, size)
         start = (number - 1) * size
-        rows = list(queryset[start : start + size + 1])  # one row more: is there a next page?
-        more = len(rows) > size
-        rows = rows[:size]
+        statement = queryset[start : start + size + 1]  # one row more: is there a next page?
+
+        def read() -> tuple[list, bool, int | None]:
+            rows = list(statement)
+            more = len(rows) > size
+            rows = rows[:size]
+            return write(rows), more, bounded_count(queryset, start + len(rows), more, self.count_limit)
+
+        if keeper is None:
+            rows, more, self.count = read()
+        else:
+            facts = (self.count_limit, write.__module__, write.__qualname__)
+            rows, more, self.count = keeper.page(statement, read, *facts)
         if not rows and number > 1:
             raise NotFound(self.invalid_page_message)
         self.page = Page(number, more)
-        self.count = bounded_count(queryset, start + len(rows), more, self.count_limit)
         return rows
 
     def _number(self, request, size: int) -> int:

@@ -23,6 +23,7 @@ from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.api_rows import ValueRows
 from pingan.models import Town, Unit
 
+from .kept import PageKeeper
 from .models import (
     Case,
     CaseDay,
@@ -75,14 +76,15 @@ class CaseSerializer(serializers.ModelSerializer):
         return [d.date.isoformat() for d in case.days.all()]  # prefetched by the viewset: no query per case
 
 
-def _page_of_rows(view, rows: QuerySet, write):
+def _page_of_rows(view, rows: QuerySet, write, keeper: PageKeeper | None = None):
     """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows): `rows`,
-    a PageColumns' copy scoped to the user; `write`, what writes a page of them."""
+    a PageColumns' copy scoped to the user; `write`, what writes a page of them; `keeper`, what keeps
+    the written pages (workflows.kept), if they are kept."""
     rows = view.filter_queryset(rows)
-    page = view.paginator.paginate_queryset(rows, view.request, view=view)
+    page = view.paginator.paginate_queryset(rows, view.request, view=view, write=write, keeper=keeper)
     if page is None:
         return Response(write(list(rows)))
-    return view.get_paginated_response(write(page))
+    return view.get_paginated_response(page)
 
 
 class PageColumns:
@@ -413,7 +415,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_tasks(access_of(self.request), tasks.order_by(*TASK_ORDER))
 
     def list(self, request, *args, **kwargs):
-        return _page_of_rows(self, visible_tasks(access_of(request), TASK_PAGE.rows()), task_rows)
+        """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept)."""
+        access = access_of(request)
+        keeper = PageKeeper.of(access, timezone.localdate())
+        return _page_of_rows(self, visible_tasks(access, TASK_PAGE.rows()), task_rows, keeper)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)
