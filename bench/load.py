@@ -28,7 +28,8 @@ a. The queries of one request of each measured path, in process (django.test.Cli
    "board" under load is the board as seen between two changes; "board-writes" the same while a thread
    logs a transition of the city every second (each gunicorn worker then renders it anew once a
    second); "board-anew" is its first look after a change (the cache emptied before the request),
-   measured in process only.
+   measured in process only. The office's pages of the task list are kept the same way
+   (workflows/kept.py): "tasks-office", "tasks-office-writes" and "tasks-office-anew" likewise.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration
    seconds: requests per second, latency p50/p95/p99 (wrk's histogram), non-2xx answers and socket errors,
@@ -237,7 +238,7 @@ class Path_:
     url: str
     who: str  # "office" (token), "official" (token), "session" (office's cookie), "anonymous"
     api: bool = True
-    # The page rendered anew: the cache emptied before each request in process, as for the first look
+    # The page read and rendered anew: the cache emptied before each request in process, as for the first look
     # after a change. Not put under load (the server's cache cannot be emptied between wrk's requests).
     anew: bool = False
     # Transitions a second logged for a case of the city while the path is under load (LogWriter).
@@ -247,6 +248,12 @@ class Path_:
 PATHS = [
     Path_("bare", "bare DRF endpoint (token, office)", "/bench/bare/", "office"),
     Path_("tasks-office", "task list, API, office (token)", "/api/v1/tasks/", "office"),
+    Path_(
+        "tasks-office-anew", "task list, API, office, read anew (after a change)", "/api/v1/tasks/", "office", anew=True
+    ),
+    Path_(
+        "tasks-office-writes", "task list, API, office, a transition a second", "/api/v1/tasks/", "office", writes=1.0
+    ),
     Path_("tasks-town", "task list, API, town official (token)", "/api/v1/tasks/", "official"),
     Path_("board", "supervision board, page /board/ (office session)", "/board/", "session", api=False),
     Path_("board-anew", "supervision board rendered anew (after a change)", "/board/", "session", False, True),
@@ -602,7 +609,8 @@ def _children_seconds() -> float:
 class LogWriter:
     """While the path is under load, a thread logs a transition of a case of the city `per_second` times a
     second, as every transition's service does (`write_log`): each row changes the city's board, so
-    every gunicorn worker renders it anew at its next request (workflows/board_cache.py)."""
+    every gunicorn worker renders it anew at its next request (workflows/board_cache.py), and reads the
+    office's task page anew (workflows/kept.py)."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1 / per_second
@@ -719,7 +727,7 @@ def main() -> None:
             if c.status != 200:
                 skipped[path.key] = f"answers {c.status} in process"
             elif path.anew:
-                skipped[path.key] = "rendered anew: measured in process only"
+                skipped[path.key] = "its first look after a change: measured in process only"
             elif c.seconds * CONNECTIONS / (os.cpu_count() or 1) > duration:
                 # 32 requests on the machine's cores: the first answers would come after the run ends.
                 skipped[path.key] = (
