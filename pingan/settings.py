@@ -233,6 +233,8 @@ LOGGING = {
         for app in ("pingan", "workflows", "accountability")
     },
 }
+# Django's sessions in the database, each read by one statement in SQL (pingan/sessions.py)
+SESSION_ENGINE = "pingan.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "public-index"
