@@ -64,8 +64,10 @@ class PageKeeper:
 
     @classmethod
     def of(cls, access, today: datetime.date) -> PageKeeper | None:
-        """For a city-wide user; None for anyone else, whose rows (an area's, a unit's) are not those of
-        whole cities, so their city's log is not the version of them."""
+        """For a city-wide user, whose pages the other users of their cities read alike; None for anyone
+        else, whose pages (an area's, a unit's) are their own and seldom looked at twice between two
+        changes of their city: keeping them would cost each look the key (the statement compiled
+        twice on a miss, the log's state) for little."""
         return cls(access.cities, today) if access.city_wide else None
 
     def page(self, statement: QuerySet, read: Callable[[], T], *facts) -> T:
