@@ -379,11 +379,10 @@ TASK_PAGE = PageColumns(lambda: RectificationTask.objects.order_by(*TASK_ORDER),
 ATTACHMENT_ROWS = ValueRows(AttachmentSerializer, lookups={"name": "file"})
 
 
-def task_rows(rows: list[dict]) -> list[dict]:
+def task_rows(rows: list[dict], today: datetime.date) -> list[dict]:
     """A page of `.values(*TASK_ROWS.lookups, "has_attachments")` rows as TaskSerializer writes the
-    tasks: one query for the attachments, if any task of the page has some (a task has none before
-    its first submission: most open tasks)."""
-    today = timezone.localdate()
+    tasks on `today` (overdue or not): one query for the attachments, if any task of the page has some
+    (a task has none before its first submission: most open tasks)."""
     attachments = defaultdict(list)
     attached = [row["id"] for row in rows if row["has_attachments"]]
     if attached:
@@ -416,9 +415,9 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept)."""
-        access = access_of(request)
-        keeper = PageKeeper.of(access, timezone.localdate())
-        return _page_of_rows(self, visible_tasks(access, TASK_PAGE.rows()), task_rows, keeper)
+        access, today = access_of(request), timezone.localdate()
+        keeper = PageKeeper.of(access, today)  # kept for the day the rows are written for
+        return _page_of_rows(self, visible_tasks(access, TASK_PAGE.rows()), lambda rows: task_rows(rows, today), keeper)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)

@@ -10,7 +10,8 @@ first look after a change, the user's own included, reads anew. A transition in 
 be: in a national deployment transitions happen all day, each city's a few an hour.
 
 What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed,
-and a log row committed behind RECENT newer rows of its city (pingan.appended).
+and a log row committed behind RECENT newer rows of the user's cities (of every city, for a user who
+sees them all: pingan.appended).
 """
 
 from __future__ import annotations

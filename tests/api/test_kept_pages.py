@@ -98,6 +98,16 @@ def test_the_offices_of_two_cities_share_no_page(world, client_for, other_city):
     assert page["results"] == [] and page["count"] == 0 and TASKS in read
 
 
+def test_the_offices_of_two_cities_share_no_page_even_in_the_same_state_of_the_log(world, client_for, other_city):
+    """The scope is in the key (the statement and its parameters), not only in the log's state."""
+    _, other_office = other_city
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
+    with mock.patch.object(kept, "workflow_state", return_value=("the same",)):
+        assert len(look(client_for("office"))[0]["results"]) == 2
+        assert look(api)[0]["results"] == []
+
+
 def test_filters_and_pages_are_kept_apart(world, people, client_for):
     rectification.task_accept(task_id=world["一镇"]["tasks"].pk, user=people["police"])
     office = client_for("office")
