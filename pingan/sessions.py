@@ -2,7 +2,7 @@
 
 Every page a signed-in user opens reads their session first. Django's database store reads it through
 the ORM, whose filter and compiler took longer, on every request, than the database takes to answer
-(a third of the kept supervision board's time went to finding the session and the user). This store
+(two fifths of the kept supervision board's time went to finding the session and the user). This store
 reads the same row with the same conditions (the key, not expired) and is Django's in everything else:
 the table, the session's encoding, saving, expiry and `clearsessions`.
 """
