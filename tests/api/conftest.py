@@ -15,7 +15,9 @@ from accountability.evaluation_rules import Period
 from accountability.models import AccountabilityRecord, Evaluation
 from accountability.services.evaluations import compute_evaluations
 from pingan.models import DataFeed, Indicator, Unit
-from tests.workflows.conftest import RED, city, english, people, publish  # shared fixtures
+from pingan.services.regions import import_regions
+from tests.factories import write_csv
+from tests.workflows.conftest import RED, city, english, member, people, publish  # shared fixtures
 from workflows.models import Case, ExtensionRequest, Notice, TransitionLog
 from workflows.services import cases, rectification
 
@@ -84,3 +86,11 @@ def client_for(people, feed_user):
         return client
 
     return make
+
+
+@pytest.fixture
+def other_office(world, tmp_path):
+    """A member of the safety office of another city (其他市) on the same deployment."""
+    header = ["city", "district", "town", "population", "effective_from"]
+    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
+    return member("other_office", "其他市平安办")

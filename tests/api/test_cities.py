@@ -1,21 +1,9 @@
 """Several cities on one deployment: a city's safety office sees its own city, not the others'."""
 
-import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from pingan.services.regions import import_regions
-from tests.factories import write_csv
-from tests.workflows.conftest import member
 from workflows.services import rectification
-
-
-@pytest.fixture
-def other_office(world, tmp_path):
-    """A member of the safety office of another city (其他市) on the same deployment."""
-    header = ["city", "district", "town", "population", "effective_from"]
-    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
-    return member("other_office", "其他市平安办")
 
 
 def test_another_citys_office_sees_none_of_this_citys_cases_tasks_or_notices(

@@ -20,9 +20,6 @@ from rest_framework.test import APIClient
 
 from pingan.models import City, Town
 from pingan.pagination import BoundedPagination
-from pingan.services.regions import import_regions
-from tests.factories import write_csv
-from tests.workflows.conftest import member
 from workflows import kept
 from workflows.models import RectificationTask, TransitionLog
 from workflows.services import rectification
@@ -43,13 +40,12 @@ def states(page: dict) -> dict[int, str]:
     return {row["id"]: row["state"] for row in page["results"]}
 
 
-@pytest.fixture
-def other_city(world, tmp_path):
-    """Another city (其他市) on the same deployment, with its safety office: the office of 测试市 now sees
-    one city of two."""
-    header = ["city", "district", "town", "population", "effective_from"]
-    import_regions(write_csv(tmp_path / "other.csv", header, [["其他市", "丙区", "四镇", 30000, "2020-01-01"]]))
-    return City.objects.get(name="其他市"), member("other_office", "其他市平安办")
+def other_officer(other_office) -> APIClient:
+    """The other city's safety office (the other_office fixture: the office of 测试市 now sees one city of
+    two), through the API."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
+    return api
 
 
 def test_an_offices_second_look_reads_the_logs_state_not_the_tasks(world, client_for):
@@ -79,8 +75,8 @@ def test_an_extension_approved_moves_the_deadline_on_the_next_look(world, people
     assert after == task.deadline.isoformat() != before
 
 
-def test_a_transition_of_another_city_leaves_the_page_kept(world, people, client_for, other_city):
-    city, _ = other_city
+def test_a_transition_of_another_city_leaves_the_page_kept(world, people, client_for, other_office):
+    city = City.objects.get(name="其他市")
     office = client_for("office")
     look(office)
     TransitionLog.objects.create(city=city, subject="case", subject_id=1, transition="open", source="", target="x")
@@ -89,20 +85,15 @@ def test_a_transition_of_another_city_leaves_the_page_kept(world, people, client
     assert TASKS in look(office)[1]
 
 
-def test_the_offices_of_two_cities_share_no_page(world, client_for, other_city):
-    _, other_office = other_city
+def test_the_offices_of_two_cities_share_no_page(world, client_for, other_office):
     assert len(look(client_for("office"))[0]["results"]) == 2  # kept for 测试市's office
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
-    page, read = look(api)
+    page, read = look(other_officer(other_office))
     assert page["results"] == [] and page["count"] == 0 and TASKS in read
 
 
-def test_the_offices_of_two_cities_share_no_page_even_in_the_same_state_of_the_log(world, client_for, other_city):
+def test_the_offices_of_two_cities_share_no_page_even_in_the_same_state_of_the_log(world, client_for, other_office):
     """The scope is in the key (the statement and its parameters), not only in the log's state."""
-    _, other_office = other_city
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_office).key}")
+    api = other_officer(other_office)
     with mock.patch.object(kept, "workflow_state", return_value=("the same",)):
         assert len(look(client_for("office"))[0]["results"]) == 2
         assert look(api)[0]["results"] == []
