@@ -23,6 +23,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from . import public_cache
 from .access import access_of
 from .api_base import WORKFLOW_PERMISSIONS
+from .cache import read_through
 from .models import City, DailyCount, DailyIndex, District, IndexPolicy, Submission, Town, Unit
 from .services.counts import recompute_published, store_counts
 from .tabular import Row
@@ -334,11 +335,11 @@ class DailyIndexViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def list(self, request, *args, **kwargs):
         """Cached until the next publication (see public_cache); browsers and proxies may keep it a minute."""
-        cache_key = public_cache.key("api-index", request)
-        data = cache.get(cache_key)
-        if data is None:
-            data = super().list(request, *args, **kwargs).data
-            cache.set(cache_key, data, public_cache.SECONDS)
+        data = read_through(
+            public_cache.key("api-index", request),
+            lambda: super(DailyIndexViewSet, self).list(request, *args, **kwargs).data,
+            public_cache.SECONDS,
+        )
         response = Response(data)
         patch_cache_control(response, public=True, max_age=public_cache.MAX_AGE)
         patch_vary_headers(response, ["Accept"])

@@ -187,6 +187,9 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if CACHE_URL:
+    # each process's own copy of what it read in the shared one, read first (pingan.cache.PROCESS)
+    CACHES["process"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"}
 
 # Celery. The default broker keeps its messages in files under var/, so one machine needs no
 # broker server; production sets CELERY_BROKER_URL to Redis or RabbitMQ.

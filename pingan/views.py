@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import public_cache
+from .cache import read_through
 from .models import DailyIndex, Town
 from .selectors import LEVELS, day_indices, district_summaries, scored_indicators
 
@@ -58,12 +59,12 @@ def public_index(request):
     """The published index of a day (default: the latest): the towns of a small city, by district, else
     a summary per district linking to its towns; safety tips for red towns. The day's part is cached
     until the next publication (see public_cache)."""
-    cache_key = public_cache.key("page", request)
-    part = cache.get(cache_key)
-    if part is None:
+
+    def make() -> dict:
         context = _public_index_context(request)
-        part = {"day": context["day"], "html": render_to_string("pingan/public_index_day.html", context)}
-        cache.set(cache_key, part, public_cache.SECONDS)
+        return {"day": context["day"], "html": render_to_string("pingan/public_index_day.html", context)}
+
+    part = read_through(public_cache.key("page", request), make, public_cache.SECONDS)
     response = render(
         request,
         "pingan/public_index.html",

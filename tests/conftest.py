@@ -76,8 +76,10 @@ def city(db):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """The public index is cached per publication id; a rolled-back test's ids come back in the next one."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()

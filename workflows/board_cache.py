@@ -28,6 +28,6 @@ CSRF_PLACEHOLDER = "pingan-board-csrf-placeholder"
 def lists(request, cities: list[int] | None, today: datetime.date, render: Callable[[str], str]) -> SafeString:
     """The rendered lists for these cities and this day, from the cache or `render(csrf_token)`, with
     the request's CSRF token in every form."""
-    facts = (workflow_state(cities), cities, today.isoformat(), get_language(), request.get_full_path())
-    html = kept("board", facts, lambda: render(CSRF_PLACEHOLDER))
+    facts = (cities, today.isoformat(), get_language(), request.get_full_path())
+    html = kept("board", facts, lambda: render(CSRF_PLACEHOLDER), state=workflow_state(cities), reader=request.user.pk)
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))

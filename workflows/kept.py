@@ -6,32 +6,51 @@ a case opened, moved on, escalated or analysed; a task assigned, accepted, submi
 returned; an extension asked for or decided (a deadline moved); a warning notice issued. Each log row
 carries its case's city, so the state of the log's rows of the user's cities (pingan.appended: one
 indexed query) is the version of what they see. What is kept is kept under a key holding it, and the
-first look after a change, the user's own included, reads anew. A transition in another city leaves it
-be: in a national deployment transitions happen all day, each city's a few an hour.
+first look after a change reads anew. A transition in another city leaves it be: in a national
+deployment transitions happen all day, each city's a few an hour.
 
 What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed,
 and a log row committed behind RECENT newer rows of the user's cities (of every city, for a user who
 sees them all: pingan.appended).
+
+Where it is kept: in each process's memory. With a cache shared by the web processes (DJANGO_CACHE_URL)
+also there, and each change is then made once for all of them: the first process to miss takes a lock
+in the shared cache and makes it; the others are given the version before it meanwhile (one render
+old), or wait for it (up to MAKING seconds) if there is none or if the one asking made a transition
+since that version was made (their own change shows on their next look). With four web processes on
+two cores, four renders of the board at the moment of each change kept every process busy and the
+requests queued behind them waiting (docs/BENCHMARKS.md, stop 19).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from pingan.appended import appended_state
+from pingan.cache import own_copy, read_through
 
 from .models import TransitionLog
 
 SECONDS = 60
+# How long a process waits for another that makes what it wants, at most (then it makes it itself); the
+# lock lasts as long, so a maker killed mid-way holds the others up no longer.
+MAKING = 5.0
+# How often a waiting process looks whether it is made: a look is a round trip to the shared cache.
+LOOK_EVERY = 0.005
+# A version made less than this long after a user's transition committed is not taken to show it: the
+# clocks of two web machines may differ by as much.
+CLOCKS = 1.0
 
 T = TypeVar("T")
 
@@ -41,15 +60,87 @@ def workflow_state(cities: list[int] | None) -> tuple:
     return appended_state(TransitionLog, among=None if cities is None else ("city_id", cities))
 
 
-def kept(name: str, facts: tuple, make: Callable[[], T]) -> T:
-    """What `make()` gives, from the cache under `name` and `facts` (which hold the workflow's state),
-    or made and kept there for SECONDS."""
-    key = f"pingan:{name}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
-    value = cache.get(key)
+def kept(name: str, facts: tuple, make: Callable[[], T], *, state: tuple, reader: int | None = None) -> T:
+    """What `make()` gives, from the cache under `name`, `facts` and the workflow's `state`, or made and
+    kept there for SECONDS; `reader`, the id of the user asking (None: anyone)."""
+    key = key_of(name, (*facts, state))
+    here = own_copy()
+    if here is None:  # no shared cache: the default one is this process's
+        return read_through(key, make, SECONDS)
+    value = here.get(key)
     if value is None:
-        value = make()
-        cache.set(key, value, SECONDS)
+        value, current = made_once(key, key_of(f"{name}:latest", facts), make, reader)
+        if current:
+            here.set(key, value, SECONDS)
     return value
+
+
+def key_of(name: str, facts: tuple) -> str:
+    return f"pingan:{name}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
+
+
+def made_once(key: str, latest: str, make: Callable[[], T], reader: int | None) -> tuple[T, bool]:
+    """What the shared cache holds under `key`, or made, and whether it is that (not the version before):
+    made by this process if no other is making it; else the latest version made (under `latest`) unless
+    `reader` wrote since, else waited for. While the shared cache fails, made here (it then reads as
+    empty and takes no lock: pingan/cache.py)."""
+    value = cache.get(key)
+    if value is not None:
+        return value, True
+    lock = f"{key}:making"
+    mine = cache.add(lock, 1, MAKING)
+    if not mine:
+        value = _before(latest, reader)
+        if value is not None:
+            return value, False
+        value = _waited_for(key, lock)
+        if value is not None:
+            return value, True
+    try:
+        made_at = time.time()
+        value = make()
+        cache.set_many({key: value, latest: (made_at, value)}, SECONDS)
+    finally:
+        if mine:
+            cache.delete(lock)
+    return value, True
+
+
+def _before(latest: str, reader: int | None):
+    """The latest version made, if `reader` made no transition since (or is None); else None."""
+    wrote = _wrote_key(reader)
+    found = cache.get_many([latest, wrote] if reader is not None else [latest])
+    if latest not in found:
+        return None
+    made_at, value = found[latest]
+    if wrote in found and found[wrote] > made_at - CLOCKS:
+        return None
+    return value
+
+
+def _waited_for(key: str, lock: str):
+    """The value another process makes under `key` while it holds `lock`; None if it stops holding it
+    without one (it failed) or MAKING seconds pass."""
+    deadline = time.monotonic() + MAKING
+    while time.monotonic() < deadline:
+        time.sleep(LOOK_EVERY)
+        found = cache.get_many([key, lock])
+        if key in found:
+            return found[key]
+        if lock not in found:
+            return None
+    return None
+
+
+def wrote(user_id: int | None) -> None:
+    """Note in the shared cache, once the transaction commits, that this user made a transition now: what
+    is kept is not shown to them in a version made before it (without a shared cache, none is shown)."""
+    if user_id is not None and own_copy() is not None:
+        transaction.on_commit(lambda: cache.set(_wrote_key(user_id), time.time(), 2 * SECONDS))
+
+
+def _wrote_key(user_id: int | None) -> str:
+    return f"pingan:wrote:{user_id}"
 
 
 class PageKeeper:
@@ -59,9 +150,10 @@ class PageKeeper:
     when they would read the same rows; and on the state of the log of the user's cities, the day (a
     task is overdue from the day after its deadline), the time zone and the language it is written in."""
 
-    def __init__(self, cities: list[int] | None, today: datetime.date) -> None:
+    def __init__(self, cities: list[int] | None, today: datetime.date, reader: int | None = None) -> None:
         self.cities = cities
         self.today = today
+        self.reader = reader
 
     @classmethod
     def of(cls, access, today: datetime.date) -> PageKeeper | None:
@@ -69,7 +161,7 @@ class PageKeeper:
         else, whose pages (an area's, a unit's) are their own and seldom looked at twice between two
         changes of their city: keeping them would cost each look the key (the statement compiled
         twice on a miss, the log's state) for little."""
-        return cls(access.cities, today) if access.city_wide else None
+        return cls(access.cities, today, access.user.pk) if access.city_wide else None
 
     def page(self, statement: QuerySet, read: Callable[[], T], *facts) -> T:
         """What `read()` gives for the page that `statement` (the page's sliced queryset) reads; `facts`,
@@ -78,13 +170,5 @@ class PageKeeper:
             sql, params = statement.query.get_compiler(using=statement.db).as_sql()
         except EmptyResultSet:
             return read()  # no rows to read: nothing to keep
-        facts = (
-            *facts,
-            sql,
-            params,
-            workflow_state(self.cities),
-            self.today.isoformat(),
-            timezone.get_current_timezone_name(),
-            get_language(),
-        )
-        return kept("page", facts, read)
+        facts = (*facts, sql, params, self.today.isoformat(), timezone.get_current_timezone_name(), get_language())
+        return kept("page", facts, read, state=workflow_state(self.cities), reader=self.reader)

@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition
 
 from pingan.models import Town
 
+from .. import kept
 from ..errors import ConcurrentChange, NotPermitted, TransitionRefused
 from ..labels import action_label
 from ..models import Case, RectificationTask, TransitionLog
@@ -89,13 +90,15 @@ def perform(
 def write_log(obj, name: str, source: str, target: str, *, user, comment: str = "") -> TransitionLog:
     """Append who moved `obj` from `source` to `target`, and why."""
     case, task = _anchors(obj)
+    actor = user if user is not None and user.is_authenticated else None
+    kept.wrote(None if actor is None else actor.pk)  # their next look shows it (workflows/kept.py)
     return TransitionLog.objects.create(
         case=case,
         task=task,
         city_id=None if case is None else city_of(case),
         subject=obj._meta.model_name,
         subject_id=obj.pk,
-        actor=user if user is not None and user.is_authenticated else None,
+        actor=actor,
         transition=name,
         source=source,
         target=target,
