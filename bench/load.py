@@ -4,12 +4,15 @@
 Run from the project root:
 
     .venv/bin/python bench/load.py [--quick] [--tasks N] [--small N] [--duration S] [--workers N]
+                                   [--cache-url redis://…] [--only PATH,…]
 
 It needs wrk (Debian: `apt-get install -y wrk`); add --explain for the query plan of each path's slowest
 SELECT (PostgreSQL). It never touches the developer's data. With DATABASE_URL
 unset (or pointing at SQLite) it works on a temporary SQLite file; with DATABASE_URL pointing at PostgreSQL
 it creates a separate database `pingan_bench_load` on that server, and drops it at the end (also on Ctrl-C).
 Everything is on the loopback interface; var/ is a temporary folder, mail stays in memory, the broker too.
+The server's cache is each process's own, or with --cache-url (by default $DJANGO_CACHE_URL) a Redis they
+share, as docs/DEPLOY.md advises for production; the run's keys there are its own, and expire in minutes.
 
 The synthetic data set is bench/sweep.py's (imported, not copied): one city, its towns in districts of 15,
 each town with its government and police station, one open case per town at most in stage "supervise",
@@ -26,8 +29,9 @@ a. The queries of one request of each measured path, in process (django.test.Cli
    numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
    The board's lists are kept until the workflow of their city moves (workflows/board_cache.py), so
    "board" under load is the board as seen between two changes; "board-writes" the same while a thread
-   logs a transition of the city every second (each gunicorn worker then renders it anew once a
-   second); "board-anew" is its first look after a change (the cache emptied before the request),
+   logs a transition of the city every second (each change is then rendered anew by every gunicorn
+   worker, or with a shared cache by one of them while the others serve the version before);
+   "board-anew" is its first look after a change (the cache emptied before the request),
    measured in process only. The office's pages of the task list are kept the same way
    (workflows/kept.py): "tasks-office", "tasks-office-writes" and "tasks-office-anew" likewise.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
@@ -372,8 +376,9 @@ def free_port() -> int:
 class Server:
     """gunicorn with the product's WSGI application and production settings, on 127.0.0.1."""
 
-    def __init__(self, workers: int, folder: str) -> None:
+    def __init__(self, workers: int, folder: str, cache_url: str = "") -> None:
         self.workers = workers
+        self.cache_url = cache_url
         self.folder = folder
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -385,7 +390,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_path: Path_, people: People) -> None:
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="load_settings")
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="load_settings",
+            DJANGO_CACHE_URL=self.cache_url,
+            PINGAN_BENCH_CACHE_PREFIX=f"bench-load-{os.getpid()}-{self.port}",
+        )
         command = [
             str(Path(sys.executable).parent / "gunicorn"),
             "pingan.wsgi:application",
@@ -608,9 +618,9 @@ def _children_seconds() -> float:
 
 class LogWriter:
     """While the path is under load, a thread logs a transition of a case of the city `per_second` times a
-    second, as every transition's service does (`write_log`): each row changes the city's board, so
-    every gunicorn worker renders it anew at its next request (workflows/board_cache.py), and reads the
-    office's task page anew (workflows/kept.py)."""
+    second, as every transition's service does (`write_log`): each row changes the city's board and the
+    office's task pages, which are then made anew (workflows/kept.py: by every gunicorn worker at its next
+    request, or with a shared cache by one of them for all)."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1 / per_second
@@ -661,8 +671,18 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN ANALYZE of each path's slowest SELECT (PostgreSQL)"
     )
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("DJANGO_CACHE_URL", ""),
+        help="the server's shared cache, e.g. redis://127.0.0.1:6379/1 (default: $DJANGO_CACHE_URL; none: each "
+        "process's own); its keys are this run's own",
+    )
+    parser.add_argument("--only", help="put only these paths under load (comma-separated keys; bare always runs)")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - {p.key for p in PATHS}:
+        parser.error(f"unknown paths: {', '.join(sorted(only - {p.key for p in PATHS}))}")
     tasks = QUICK_TASKS if args.quick else args.tasks
     duration = args.duration or (QUICK_DURATION if args.quick else FULL_DURATION)
     small = args.small or max(2_000, tasks // 50)
@@ -728,6 +748,8 @@ def main() -> None:
                 skipped[path.key] = f"answers {c.status} in process"
             elif path.anew:
                 skipped[path.key] = "its first look after a change: measured in process only"
+            elif only is not None and path.key not in only:
+                skipped[path.key] = "not asked for (--only)"
             elif c.seconds * CONNECTIONS / (os.cpu_count() or 1) > duration:
                 # 32 requests on the machine's cores: the first answers would come after the run ends.
                 skipped[path.key] = (
@@ -736,7 +758,7 @@ def main() -> None:
                 )
         for key, reason in skipped.items():
             say(f"{key}: not put under load: {reason}")
-        server = Server(args.workers, database.folder)
+        server = Server(args.workers, database.folder, args.cache_url)
         database_server = ProcessTree(postmaster())  # SQLite: none, its work is the workers'
         results: list[tuple[Path_, Load, float]] = []  # path, its load, the bare req/s around it
         bares: list[Load] = []
@@ -837,6 +859,7 @@ def main() -> None:
                     ("load average (1, 5 min) at start", f"{load_at_start[0]:.2f}, {load_at_start[1]:.2f}"),
                     ("load average (1, 5 min) before the load", f"{load_before[0]:.2f}, {load_before[1]:.2f}"),
                     ("server", f"gunicorn, {args.workers} sync workers, DJANGO_DEBUG=0, CONN_MAX_AGE 60"),
+                    ("server's cache", f"shared, {args.cache_url}" if args.cache_url else "each process's own"),
                     ("load", f"wrk, {args.threads} threads, {CONNECTIONS} connections, {duration} s per path"),
                     ("town official's town", people.official_town),
                     ("gunicorn restarts (not drained in 60 s)", f"{server.restarts}"),
