@@ -23,6 +23,7 @@ from django.core.cache import BaseCache, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # The alias of each process's own cache beside a shared one (pingan/settings.py).
@@ -37,20 +38,32 @@ def own_copy() -> BaseCache | None:
 
 def read_through(key: str, make: Callable[[], T], seconds: float) -> T:
     """What is kept under `key`: this process's copy, else the shared cache's (then copied here), else
-    `make()`, kept in both for `seconds`."""
+    `make()`, kept in both for `seconds` from when it was made."""
     here = own_copy()
-    value = here.get(key) if here is not None else None
-    if value is None:
+    if here is None:
         value = cache.get(key)
         if value is None:
             value = make()
             cache.set(key, value, seconds)
-        if here is not None:
-            here.set(key, value, seconds)
+        return value
+    value = here.get(key)
+    if value is None:
+        made = cache.get(key)  # (when it was made, what)
+        if made is None:
+            made = (time.time(), make())
+            cache.set(key, made, seconds)
+        value = keep_here(here, key, made, seconds)
     return value
 
 
-logger = logging.getLogger(__name__)
+def keep_here(here: BaseCache, key: str, made: tuple[float, T], seconds: float) -> T:
+    """What `made` = (when it was made, what) holds, kept in this process's copy for what is left of
+    `seconds` since it was made: a copy lasts no longer than what it copied."""
+    left = made[0] + seconds - time.time()
+    if left > 0:
+        here.set(key, made[1], left)
+    return made[1]
+
 
 # After a failure the cache is not asked again for this many seconds: a request should not wait for an
 # unreachable server's timeout on every read and write.

@@ -5,9 +5,10 @@ Everything they show changes through a service that writes the transition log in
 a case opened, moved on, escalated or analysed; a task assigned, accepted, submitted, verified or
 returned; an extension asked for or decided (a deadline moved); a warning notice issued. Each log row
 carries its case's city, so the state of the log's rows of the user's cities (pingan.appended: one
-indexed query) is the version of what they see. What is kept is kept under a key holding it, and the
-first look after a change reads anew. A transition in another city leaves it be: in a national
-deployment transitions happen all day, each city's a few an hour.
+indexed query) is the version of what they see. What is kept is kept under a key holding it, so the
+first look after a change does not find the version before (but see below, with a shared cache). A
+transition in another city leaves it be: in a national deployment transitions happen all day, each
+city's a few an hour.
 
 What the log does not see shows after at most SECONDS: an edit in the admin, a town or unit renamed,
 and a log row committed behind RECENT newer rows of the user's cities (of every city, for a user who
@@ -15,11 +16,14 @@ sees them all: pingan.appended).
 
 Where it is kept: in each process's memory. With a cache shared by the web processes (DJANGO_CACHE_URL)
 also there, and each change is then made once for all of them: the first process to miss takes a lock
-in the shared cache and makes it; the others are given the version before it meanwhile (one render
-old), or wait for it (up to MAKING seconds) if there is none or if the one asking made a transition
-since that version was made (their own change shows on their next look). With four web processes on
-two cores, four renders of the board at the moment of each change kept every process busy and the
-requests queued behind them waiting (docs/BENCHMARKS.md, stop 19).
+in the shared cache and makes it; the others are given the latest version made meanwhile (a render
+old), or wait for the new one (up to MAKING seconds) if there is none or if the user asking made a
+transition through a service (write_log) since it was made: their own change shows on their next
+look. With four web processes on two cores, four renders of the board at the moment of each change
+kept every process busy and the requests queued behind them waiting (docs/BENCHMARKS.md, stop 19).
+A maker whose shared cache fails before it releases its lock leaves those who would wait to wait
+out MAKING; and while it fails, no transition is noted there, so until it is back its users may be
+given a version made before their own change (a render old).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -38,14 +43,15 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from pingan.appended import appended_state
-from pingan.cache import own_copy, read_through
+from pingan.cache import keep_here, own_copy, read_through
 
 from .models import TransitionLog
 
 SECONDS = 60
 # How long a process waits for another that makes what it wants, at most (then it makes it itself); the
-# lock lasts as long, so a maker killed mid-way holds the others up no longer.
-MAKING = 5.0
+# lock lasts as long, so a maker killed mid-way holds the others up no longer. Whole seconds: Redis
+# keeps a key for whole seconds, and Django rounds a shorter time down to none.
+MAKING = 5
 # How often a waiting process looks whether it is made: a look is a round trip to the shared cache.
 LOOK_EVERY = 0.005
 # A version made less than this long after a user's transition committed is not taken to show it: the
@@ -69,9 +75,8 @@ def kept(name: str, facts: tuple, make: Callable[[], T], *, state: tuple, reader
         return read_through(key, make, SECONDS)
     value = here.get(key)
     if value is None:
-        value, current = made_once(key, key_of(f"{name}:latest", facts), make, reader)
-        if current:
-            here.set(key, value, SECONDS)
+        made, current = made_once(key, key_of(f"{name}:latest", facts), make, reader)
+        value = keep_here(here, key, made, SECONDS) if current else made[1]
     return value
 
 
@@ -79,57 +84,64 @@ def key_of(name: str, facts: tuple) -> str:
     return f"pingan:{name}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
 
 
-def made_once(key: str, latest: str, make: Callable[[], T], reader: int | None) -> tuple[T, bool]:
-    """What the shared cache holds under `key`, or made, and whether it is that (not the version before):
-    made by this process if no other is making it; else the latest version made (under `latest`) unless
-    `reader` wrote since, else waited for. While the shared cache fails, made here (it then reads as
-    empty and takes no lock: pingan/cache.py)."""
-    value = cache.get(key)
-    if value is not None:
-        return value, True
-    lock = f"{key}:making"
-    mine = cache.add(lock, 1, MAKING)
+def made_once(key: str, latest: str, make: Callable[[], T], reader: int | None) -> tuple[tuple[float, T], bool]:
+    """What the shared cache holds under `key`, or made, as (when it was made, what), and whether it is
+    that (not the version before): made by this process if no other is making it; else the latest
+    version made (under `latest`) unless `reader` wrote since, else waited for. While the shared cache
+    fails, made here (it then reads as empty and takes no lock: pingan/cache.py)."""
+    made = cache.get(key)
+    if made is not None:
+        return made, True
+    lock, token = f"{key}:making", uuid.uuid4().hex
+    mine = cache.add(lock, token, MAKING)
     if not mine:
-        value = _before(latest, reader)
-        if value is not None:
-            return value, False
-        value = _waited_for(key, lock)
-        if value is not None:
-            return value, True
+        made = _before(latest, reader)
+        if made is not None:
+            return made, False
+        made = _waited_for(key, lock)
+        if made is not None:
+            return made, True
     try:
-        made_at = time.time()
-        value = make()
-        cache.set_many({key: value, latest: (made_at, value)}, SECONDS)
+        made = (time.time(), make())
+        _keep(key, latest, made)
     finally:
-        if mine:
+        if mine and cache.get(lock) == token:  # not the next maker's, if this one's expired meanwhile
             cache.delete(lock)
-    return value, True
+    return made, True
 
 
-def _before(latest: str, reader: int | None):
+def _keep(key: str, latest: str, made: tuple) -> None:
+    """Keep `made` under `key`, and as the latest version unless a newer one is: a maker of an older
+    state may finish after one of a newer."""
+    newest = cache.get(latest)
+    if newest is not None and newest[0] > made[0]:
+        cache.set(key, made, SECONDS)
+    else:
+        cache.set_many({key: made, latest: made}, SECONDS)
+
+
+def _before(latest: str, reader: int | None) -> tuple | None:
     """The latest version made, if `reader` made no transition since (or is None); else None."""
     wrote = _wrote_key(reader)
     found = cache.get_many([latest, wrote] if reader is not None else [latest])
     if latest not in found:
         return None
-    made_at, value = found[latest]
-    if wrote in found and found[wrote] > made_at - CLOCKS:
+    if wrote in found and found[wrote] > found[latest][0] - CLOCKS:
         return None
-    return value
+    return found[latest]
 
 
-def _waited_for(key: str, lock: str):
-    """The value another process makes under `key` while it holds `lock`; None if it stops holding it
-    without one (it failed) or MAKING seconds pass."""
+def _waited_for(key: str, lock: str) -> tuple | None:
+    """What another process makes under `key` while it holds `lock`; None once it holds it no more
+    without having made it (it failed, or the shared cache does) or MAKING seconds pass."""
     deadline = time.monotonic() + MAKING
-    while time.monotonic() < deadline:
-        time.sleep(LOOK_EVERY)
+    while True:
         found = cache.get_many([key, lock])
         if key in found:
             return found[key]
-        if lock not in found:
+        if lock not in found or time.monotonic() >= deadline:
             return None
-    return None
+        time.sleep(LOOK_EVERY)
 
 
 def wrote(user_id: int | None) -> None:

@@ -1,6 +1,6 @@
 """The cache shared by the web processes (DJANGO_CACHE_URL=redis://…), which a Redis outage turns into
 no cache rather than failed pages (pingan/cache.py), and in which what workflows/kept.py keeps is made
-once for every process: the others wait for the one that makes it."""
+once for every process: the others are given the version before meanwhile, or wait for the new one."""
 
 import contextlib
 import logging
@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.cache import cache, caches
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -107,7 +108,7 @@ def at_once(*makes) -> tuple[list, list]:
                 return make()
 
             answers.append(pool.submit(board, making))
-            begun.wait(0.2)  # the first begins making; the others wait and never do
+            begun.wait(5 if not answers[1:] else 0.2)  # the first begins making; the others wait and never do
     return [a.exception(10) or a.result() for a in answers], made
 
 
@@ -127,11 +128,11 @@ def test_each_process_keeps_its_own_cache_unless_a_redis_url_is_given():
 
 def test_what_a_process_read_in_the_shared_cache_it_reads_again_in_its_own_copy(shared_cache):
     assert shared.read_through("pingan:public:page", lambda: "made", 60) == "made"
-    assert shared_cache.get("pingan:public:page") == "made"  # for every process
+    assert shared_cache.get("pingan:public:page")[1] == "made"  # for every process, with when it was made
     shared_cache.clear()
     assert shared.read_through("pingan:public:page", fail, 60) == "made"  # this process's own copy
     caches[shared.PROCESS].clear()  # another process
-    shared_cache.set("pingan:public:page", "made by a third")
+    shared_cache.set("pingan:public:page", (time.time(), "made by a third"))
     assert shared.read_through("pingan:public:page", fail, 60) == "made by a third"
 
 
@@ -145,11 +146,11 @@ def test_what_a_process_asks_for_while_another_makes_it_is_waited_for_not_made_a
     answers, made = at_once(("first", slow_render), ("second", lambda: "again"), ("third", lambda: "again"))
     assert made == ["first"]
     assert answers == ["the board"] * 3
-    assert shared_cache.get(KEY) == "the board" and shared_cache.get(f"{KEY}:making") is None
+    assert shared_cache.get(KEY)[1] == "the board" and shared_cache.get(f"{KEY}:making") is None
 
 
 def test_what_another_process_made_is_read_from_the_shared_cache(shared_cache):
-    shared_cache.set(KEY, "made by another process")
+    shared_cache.set(KEY, (time.time(), "made by another process"))
     assert board(fail) == "made by another process"
     shared_cache.clear()  # now kept in this process too
     assert board(fail) == "made by another process"
@@ -168,6 +169,7 @@ def test_while_a_process_makes_a_change_the_others_are_given_the_version_before(
         making = another_process.submit(board, slow_render)
         assert begun.wait(5)
         assert board(fail) == "the board before"  # at once, not made again
+        assert caches[shared.PROCESS].get(KEY) is None  # nor kept as the version asked for
         assert not making.done()
         release.set()
         assert making.result(5) == "the board now"
@@ -188,7 +190,7 @@ def committed(db, django_capture_on_commit_callbacks):
 def test_a_user_who_made_a_transition_since_waits_for_the_new_version(shared_cache, committed):
     board(lambda: "the board before", state=BEFORE)
     committed(7)
-    begun, release = threading.Event(), released_after(0.5)
+    begun, release = threading.Event(), threading.Event()
 
     def slow_render():
         begun.set()
@@ -199,6 +201,7 @@ def test_a_user_who_made_a_transition_since_waits_for_the_new_version(shared_cac
         making = another_process.submit(board, slow_render)
         assert begun.wait(5)
         assert board(fail, reader=8) == "the board before"  # anyone else
+        threading.Timer(0.3, release.set).start()
         assert board(fail, reader=7) == "the board now"  # waited for
         assert making.result(5) == "the board now"
 
@@ -244,6 +247,44 @@ def test_on_the_board_whoever_made_a_change_sees_it_while_another_process_makes_
         assert listed not in look(client)[0]  # the office's own change
 
 
+def test_a_version_made_for_an_older_state_after_one_for_a_newer_is_not_taken_for_the_latest(shared_cache):
+    begun, release = threading.Event(), threading.Event()
+
+    def slow_render():
+        begun.set()
+        release.wait(5)
+        return "the board before"
+
+    with time_machine.travel(time.time(), tick=True), ThreadPoolExecutor(1) as another_process:  # a clock that moves
+        older = another_process.submit(board, slow_render, BEFORE)
+        assert begun.wait(5)
+        assert board(lambda: "the board now") == "the board now"
+        release.set()
+        assert older.result(5) == "the board before"
+    later = (43, 5, 205)
+    shared_cache.add(f"{kept.key_of('board', (*FACTS, later))}:making", "another process", 60)
+    assert board(fail, state=later) == "the board now"  # the version before the one being made
+
+
+def test_a_maker_whose_lock_expired_leaves_the_next_makers_lock_be(shared_cache):
+    def slow_render():
+        shared_cache.set(f"{KEY}:making", "the next maker's", 60)  # this one's expired, another took it
+        return "the board"
+
+    assert board(slow_render) == "the board"
+    assert shared_cache.get(f"{KEY}:making") == "the next maker's"
+
+
+def test_a_process_keeps_its_copy_no_longer_than_the_version_it_copied_lasts(shared_cache):
+    with mock.patch("time.time", return_value=time.time() - kept.SECONDS + 5):
+        board(lambda: "the board")  # made 55 s ago, by another process
+    caches[shared.PROCESS].clear()
+    assert board(fail) == "the board"  # copied from the shared cache
+    assert caches[shared.PROCESS].get(KEY) == "the board"
+    with mock.patch("time.time", return_value=time.time() + 6):
+        assert caches[shared.PROCESS].get(KEY) is None  # gone 60 s after it was made
+
+
 def test_when_its_maker_fails_a_waiting_process_makes_it_at_once(shared_cache):
     def failing_render():
         time.sleep(0.3)
@@ -262,15 +303,13 @@ def test_a_maker_killed_midway_holds_the_others_up_for_MAKING_seconds_at_most(sh
     with mock.patch.object(kept, "MAKING", 0.3):
         assert board(lambda: "the board") == "the board"
     assert 0.3 <= time.monotonic() - start < 2
-    assert shared_cache.get(KEY) == "the board"
+    assert shared_cache.get(KEY)[1] == "the board"
 
 
 def test_while_the_shared_cache_fails_each_process_makes_and_keeps_its_own_copy():
-    with unreachable():
-        start = time.monotonic()
+    with unreachable(), mock.patch.object(kept.time, "sleep", side_effect=AssertionError("waited")):
         assert board(lambda: "the board") == "the board"
         assert board(fail) == "the board"
-    assert time.monotonic() - start < kept.MAKING / 2  # no waiting for a lock it cannot take
 
 
 def test_an_unreachable_redis_reads_as_a_miss_and_drops_writes(caplog):

@@ -91,8 +91,7 @@ def write_log(obj, name: str, source: str, target: str, *, user, comment: str = 
     """Append who moved `obj` from `source` to `target`, and why."""
     case, task = _anchors(obj)
     actor = user if user is not None and user.is_authenticated else None
-    kept.wrote(None if actor is None else actor.pk)  # their next look shows it (workflows/kept.py)
-    return TransitionLog.objects.create(
+    row = TransitionLog.objects.create(
         case=case,
         task=task,
         city_id=None if case is None else city_of(case),
@@ -104,6 +103,8 @@ def write_log(obj, name: str, source: str, target: str, *, user, comment: str = 
         target=target,
         comment=comment,
     )
+    kept.wrote(None if actor is None else actor.pk)  # their next look shows it (workflows/kept.py)
+    return row
 
 
 def city_of(case: Case) -> int:
