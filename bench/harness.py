@@ -81,9 +81,8 @@ def setup_django(scratch: str) -> None:
     os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["DJANGO_DEBUG"] = "0"  # measure what production runs: no query log kept by DEBUG
-    os.environ.pop(
-        "DJANGO_CACHE_URL", None
-    )  # in process, the process's own cache (bench/load.py's server's: --cache-url)
+    # In process, the process's own cache (the shared one is for bench/load.py's server: --cache-url).
+    os.environ.pop("DJANGO_CACHE_URL", None)
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key")
     import django
     from django.core.management import call_command

@@ -921,6 +921,9 @@ def main() -> None:
             if path.anew:
                 print(f"{path.label}: {b.seconds * 1000:,.0f} ms alone, in process (no target); {queries}.")
                 continue
+            if only is not None and path.key not in only:
+                print(f"{path.label}: not put under load (--only); {queries}.")
+                continue
             if load.skipped:
                 print(
                     f"{path.label}: p95 ≤ {TARGET_P95_MS} ms NOT met, throughput ≥ {TARGET_RATIO:.0%} of bare NOT met "

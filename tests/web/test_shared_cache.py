@@ -112,6 +112,26 @@ def at_once(*makes) -> tuple[list, list]:
     return [a.exception(10) or a.result() for a in answers], made
 
 
+@contextlib.contextmanager
+def making_in_another_process(what: str, state: tuple = NOW):
+    """Another process making `what` for `state`: begun, and held until the block sets the event it
+    is given (or the block ends). The block gets (that event, what the other process answers)."""
+    begun, release = threading.Event(), threading.Event()
+
+    def slow_render():
+        begun.set()
+        release.wait(5)
+        return what
+
+    with ThreadPoolExecutor(1) as another_process:
+        making = another_process.submit(board, slow_render, state)
+        assert begun.wait(5)
+        try:
+            yield release, making
+        finally:
+            release.set()
+
+
 def released_after(seconds: float) -> threading.Event:
     release = threading.Event()
     threading.Timer(seconds, release.set).start()
@@ -158,16 +178,7 @@ def test_what_another_process_made_is_read_from_the_shared_cache(shared_cache):
 
 def test_while_a_process_makes_a_change_the_others_are_given_the_version_before(shared_cache):
     assert board(lambda: "the board before", state=BEFORE) == "the board before"
-    begun, release = threading.Event(), released_after(5)
-
-    def slow_render():
-        begun.set()
-        release.wait(5)
-        return "the board now"
-
-    with ThreadPoolExecutor(1) as another_process:
-        making = another_process.submit(board, slow_render)
-        assert begun.wait(5)
+    with making_in_another_process("the board now") as (release, making):
         assert board(fail) == "the board before"  # at once, not made again
         assert caches[shared.PROCESS].get(KEY) is None  # nor kept as the version asked for
         assert not making.done()
@@ -190,16 +201,7 @@ def committed(db, django_capture_on_commit_callbacks):
 def test_a_user_who_made_a_transition_since_waits_for_the_new_version(shared_cache, committed):
     board(lambda: "the board before", state=BEFORE)
     committed(7)
-    begun, release = threading.Event(), threading.Event()
-
-    def slow_render():
-        begun.set()
-        release.wait(5)
-        return "the board now"
-
-    with ThreadPoolExecutor(1) as another_process:
-        making = another_process.submit(board, slow_render)
-        assert begun.wait(5)
+    with making_in_another_process("the board now") as (release, making):
         assert board(fail, reader=8) == "the board before"  # anyone else
         threading.Timer(0.3, release.set).start()
         assert board(fail, reader=7) == "the board now"  # waited for
@@ -248,16 +250,10 @@ def test_on_the_board_whoever_made_a_change_sees_it_while_another_process_makes_
 
 
 def test_a_version_made_for_an_older_state_after_one_for_a_newer_is_not_taken_for_the_latest(shared_cache):
-    begun, release = threading.Event(), threading.Event()
-
-    def slow_render():
-        begun.set()
-        release.wait(5)
-        return "the board before"
-
-    with time_machine.travel(time.time(), tick=True), ThreadPoolExecutor(1) as another_process:  # a clock that moves
-        older = another_process.submit(board, slow_render, BEFORE)
-        assert begun.wait(5)
+    with (
+        time_machine.travel(time.time(), tick=True),  # a clock that moves (the tests' stands still)
+        making_in_another_process("the board before", BEFORE) as (release, older),
+    ):
         assert board(lambda: "the board now") == "the board now"
         release.set()
         assert older.result(5) == "the board before"
