@@ -13,6 +13,7 @@ memory).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,11 @@ T = TypeVar("T")
 
 # The alias of each process's own cache beside a shared one (pingan/settings.py).
 PROCESS = "process"
+
+
+def key_of(name: str, facts: tuple) -> str:
+    """The key of what `name` keeps for these facts (hashed: any length, any characters)."""
+    return f"pingan:{name}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
 
 
 def own_copy() -> BaseCache | None:

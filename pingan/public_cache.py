@@ -3,11 +3,10 @@ publication or revision is seen on the very next request."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.utils.translation import get_language
 
 from .appended import appended_state
+from .cache import key_of
 from .models import Publication
 
 # How long a rendered page or API answer is kept. The key changes with every publication; this only
@@ -36,4 +35,4 @@ def key(kind: str, request, *, ignore: tuple[str, ...] = (), only: tuple[str, ..
         for value in values
     )
     facts = (kind, publication_state(request), get_language(), request.scheme, request.get_host(), params)
-    return f"pingan:public:{kind}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
+    return key_of(f"public:{kind}", facts)

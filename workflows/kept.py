@@ -29,7 +29,6 @@ given a version made before their own change (a render old).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from pingan.appended import appended_state
-from pingan.cache import keep_here, own_copy, read_through
+from pingan.cache import keep_here, key_of, own_copy, read_through
 
 from .models import TransitionLog
 
@@ -78,10 +77,6 @@ def kept(name: str, facts: tuple, make: Callable[[], T], *, state: tuple, reader
         made, current = made_once(key, key_of(f"{name}:latest", facts), make, reader)
         value = keep_here(here, key, made, SECONDS) if current else made[1]
     return value
-
-
-def key_of(name: str, facts: tuple) -> str:
-    return f"pingan:{name}:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
 
 
 def made_once(key: str, latest: str, make: Callable[[], T], reader: int | None) -> tuple[tuple[float, T], bool]:

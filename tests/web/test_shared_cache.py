@@ -132,12 +132,6 @@ def making_in_another_process(what: str, state: tuple = NOW):
             release.set()
 
 
-def released_after(seconds: float) -> threading.Event:
-    release = threading.Event()
-    threading.Timer(seconds, release.set).start()
-    return release
-
-
 def test_each_process_keeps_its_own_cache_unless_a_redis_url_is_given():
     assert cache_settings() == {"default": {"BACKEND": LOCMEM}}
     with_redis = cache_settings(DJANGO_CACHE_URL="redis://cache.internal:6379/2")
@@ -157,7 +151,8 @@ def test_what_a_process_read_in_the_shared_cache_it_reads_again_in_its_own_copy(
 
 
 def test_what_a_process_asks_for_while_another_makes_it_is_waited_for_not_made_again(shared_cache):
-    release = released_after(1)
+    release = threading.Event()
+    threading.Timer(1, release.set).start()
 
     def slow_render():
         release.wait(5)

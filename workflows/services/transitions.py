@@ -90,20 +90,19 @@ def perform(
 def write_log(obj, name: str, source: str, target: str, *, user, comment: str = "") -> TransitionLog:
     """Append who moved `obj` from `source` to `target`, and why."""
     case, task = _anchors(obj)
-    actor = user if user is not None and user.is_authenticated else None
     row = TransitionLog.objects.create(
         case=case,
         task=task,
         city_id=None if case is None else city_of(case),
         subject=obj._meta.model_name,
         subject_id=obj.pk,
-        actor=actor,
+        actor=user if user is not None and user.is_authenticated else None,
         transition=name,
         source=source,
         target=target,
         comment=comment,
     )
-    kept.wrote(None if actor is None else actor.pk)  # their next look shows it (workflows/kept.py)
+    kept.wrote(row.actor_id)  # their next look shows it (workflows/kept.py)
     return row
 
 
