@@ -127,7 +127,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Token first: an anonymous request is then told 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "pingan.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -238,6 +238,8 @@ LOGGING = {
 }
 # Django's sessions in the database, each read by one statement in SQL (pingan/sessions.py)
 SESSION_ENGINE = "pingan.sessions"
+# Django's backend, the session's user read in SQL (pingan/authentication.py).
+AUTHENTICATION_BACKENDS = ["pingan.authentication.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "public-index"
