@@ -4,7 +4,10 @@ sweep's supervision notices). The lists are kept with the day (what is due soon 
 the language and the path (the forms come back to it).
 
 The lists depend only on the cities a city-wide user sees, so the users of the same cities share them.
-Their forms carry a placeholder where the CSRF token goes, and each answer puts its own token in.
+The page around them (the header: the user's name, the language, the path) depends on the user and
+not on the workflow: each user's is kept for SECONDS, and put around the lists on every look (its
+rendering took a sixth of a kept board's time); rendered anew while messages wait to be shown in it.
+Both carry a placeholder where each form's CSRF token goes, and each answer puts its own token in.
 """
 
 from __future__ import annotations
@@ -12,22 +15,45 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.middleware.csrf import get_token
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from pingan.cache import key_of, read_through
 
 from .kept import SECONDS, kept, workflow_state
 
-__all__ = ["CSRF_PLACEHOLDER", "SECONDS", "lists"]
+__all__ = ["CSRF_PLACEHOLDER", "SECONDS", "page"]
 
 # Rendered where each form's CSRF token goes ({% csrf_token %} writes the context's csrf_token), then
 # replaced by the requesting browser's token. Letters and dashes only, so escaping leaves it as it is.
 CSRF_PLACEHOLDER = "pingan-board-csrf-placeholder"
+# Rendered where the lists go in the page around them: a comment, which no escaped text can hold.
+LISTS_PLACEHOLDER = mark_safe("<!--pingan-board-lists-->")
 
 
-def lists(request, cities: list[int] | None, today: datetime.date, render: Callable[[str], str]) -> SafeString:
-    """The rendered lists for these cities and this day, from the cache or `render(csrf_token)`, with
-    the request's CSRF token in every form."""
-    facts = (cities, today.isoformat(), get_language(), request.get_full_path())
-    html = kept("board", facts, lambda: render(CSRF_PLACEHOLDER), state=workflow_state(cities), reader=request.user.pk)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+def page(
+    request,
+    cities: list[int] | None,
+    today: datetime.date,
+    lists: Callable[[str], str],
+    around: Callable[[str, str], str],
+) -> str:
+    """The board for these cities and this day: `lists(csrf_token)`, the lists as kept for the cities,
+    in `around(csrf_token, lists)`, the page around them as kept for the user; the request's CSRF
+    token in every form."""
+    path = request.get_full_path()
+    facts = (cities, today.isoformat(), get_language(), path)
+    made = kept("board", facts, lambda: lists(CSRF_PLACEHOLDER), state=workflow_state(cities), reader=request.user.pk)
+    if len(messages.get_messages(request)):
+        frame = around(CSRF_PLACEHOLDER, LISTS_PLACEHOLDER)  # shows them, and they are gone
+    else:
+        user = request.user
+        who = (user.pk, user.get_username(), user.first_name, user.is_staff)
+        frame = read_through(
+            key_of("board-page", (*who, get_language(), path)),
+            lambda: around(CSRF_PLACEHOLDER, LISTS_PLACEHOLDER),
+            SECONDS,
+        )
+    return frame.replace(LISTS_PLACEHOLDER, made, 1).replace(CSRF_PLACEHOLDER, get_token(request))

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -277,21 +277,26 @@ def board(request):
 
     Every list shows its first BOARD_LIMIT items (the oldest first: what waits longest) beside its total,
     so the page costs the same for a city's dozen cases as for a national deployment's 50,000. The lists
-    are rendered once for the users of the same cities and kept until the workflow moves (board_cache).
+    are rendered once for the users of the same cities and kept until the workflow moves, the page around
+    them once for each user (board_cache).
     """
     access = access_of(request)
     if not access.city_wide:
         raise PermissionDenied
     today = timezone.localdate()
-    lists = board_cache.lists(
-        request,
-        access.cities,
-        today,
-        lambda csrf_token: render_to_string(
-            "workflows/_board.html", {**board_lists(access, today), "csrf_token": csrf_token}, request
-        ),
+    return HttpResponse(
+        board_cache.page(
+            request,
+            access.cities,
+            today,
+            lambda csrf_token: render_to_string(
+                "workflows/_board.html", {**board_lists(access, today), "csrf_token": csrf_token}, request
+            ),
+            lambda csrf_token, lists: render_to_string(
+                "workflows/board.html", {"nav": "board", "lists": lists, "csrf_token": csrf_token}, request
+            ),
+        )
     )
-    return render(request, "workflows/board.html", {"nav": "board", "lists": lists})
 
 
 def board_lists(access, today: datetime.date) -> dict:

@@ -79,3 +79,40 @@ def test_an_edit_the_log_does_not_see_shows_once_the_kept_lists_expire(client, w
     assert "新一镇" not in look(client)[0]  # kept for up to SECONDS
     with mock.patch("time.time", return_value=time.time() + board_cache.SECONDS + 1):  # the cache's clock
         assert "新一镇" in look(client)[0]
+
+
+def named(user, first_name: str):
+    user.first_name = first_name
+    user.save()
+    return user
+
+
+def test_each_user_sees_their_own_name_around_the_lists_they_share(world, people):
+    office, leader = Client(), Client()
+    office.force_login(named(people["office"], "李科员"))
+    leader.force_login(named(people["leader"], "王局长"))
+    for_office, _ = look(office)
+    for_leader, tables = look(leader)
+    assert "workflows_extensionrequest" not in tables  # the lists the office's look kept
+    assert "李科员" in for_office and "王局长" not in for_office
+    assert "王局长" in for_leader and "李科员" not in for_leader
+    lists = re.compile(r"<h1>.*</section>", re.S)  # the lists, without the header around them
+    assert TOKEN.sub("", lists.search(for_office).group()) == TOKEN.sub("", lists.search(for_leader).group())
+
+
+def test_a_user_renamed_sees_the_new_name_on_the_next_look(client, world, people):
+    client.force_login(named(people["office"], "李科员"))
+    assert "李科员" in look(client)[0]
+    named(people["office"], "李主任")
+    page = look(client)[0]
+    assert "李主任" in page and "李科员" not in page
+
+
+def test_the_message_of_an_action_on_the_board_shows_once(client, world, people):
+    client.force_login(people["office"])
+    look(client)  # the page around the lists kept without a message
+    extension = world["一镇"]["extensions"]
+    client.post(reverse("act", args=["extension", extension.pk, "approve"]), {"next": "/board/"})
+    done = look(client)[0]
+    assert 'class="messages"' in done and "已完成" in done
+    assert 'class="messages"' not in look(client)[0]  # shown, and gone
