@@ -27,8 +27,8 @@ What it measures, in one run:
 a. The queries of one request of each measured path, in process (django.test.Client under an execute
    wrapper, after one warm-up request), on a smaller copy (--small tasks) and on the full one: equal
    numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
-   The board's lists are kept until the workflow of their city moves (workflows/board_cache.py), so
-   "board" under load is the board as seen between two changes; "board-writes" the same while a thread
+   The board's lists are kept until the workflow of their city moves, the page around them for each user
+   (workflows/board_cache.py), so "board" under load is the board as seen between two changes; "board-writes" the same while a thread
    logs a transition of the city every second (each change is then rendered anew by every gunicorn
    worker, or with a shared cache by one of them while the others serve the version before);
    "board-anew" is its first look after a change (the cache emptied before the request),
