@@ -27,12 +27,12 @@ What it measures, in one run:
 a. The queries of one request of each measured path, in process (django.test.Client under an execute
    wrapper, after one warm-up request), on a smaller copy (--small tasks) and on the full one: equal
    numbers mean no N+1. Also the time of that one request, in process, with nothing else running.
-   The board's lists are kept until the workflow of their city moves, the page around them for each user
-   (workflows/board_cache.py), so "board" under load is the board as seen between two changes; "board-writes" the same while a thread
-   logs a transition of the city every second (each change is then rendered anew by every gunicorn
-   worker, or with a shared cache by one of them while the others serve the version before);
-   "board-anew" is its first look after a change (the cache emptied before the request),
-   measured in process only. The office's pages of the task list are kept the same way
+   The board's lists are kept until the workflow of their city moves, the page around them for each
+   user (workflows/board_cache.py), so "board" under load is the board as seen between two changes;
+   "board-writes" the same while a thread logs a transition of the city every second (each change is
+   then rendered anew by every gunicorn worker, or with a shared cache by one of them while the others
+   serve the version before); "board-anew" is its first look after a change (the cache emptied before
+   the request), measured in process only. The office's pages of the task list are kept the same way
    (workflows/kept.py): "tasks-office", "tasks-office-writes" and "tasks-office-anew" likewise.
 b. gunicorn (sync workers, production settings: DJANGO_DEBUG=0, behind a TLS proxy, persistent database
    connections) on 127.0.0.1, warmed up; then for each path in turn wrk with 32 connections for --duration

@@ -2,10 +2,11 @@
 
 Every API request reads its token and user first, and every page its session's user. DRF and Django read
 them through the ORM, whose filter and compiler took longer, on every request, than the database takes
-to answer. These read the same rows with the same conditions, turn the columns into values as the ORM
-does (the database backend's converters and the fields'), and are DRF's and Django's in everything else:
-the header's parsing, the errors, an inactive user refused, the session's hash checked (as
-pingan.sessions reads a session).
+to answer. These read the same rows with the same conditions (for a user model whose default manager
+hides no rows, and without multi-table inheritance: Django's User), pass the parameter and turn the
+columns into values as the ORM does (the database backend's converters and the fields'), and are DRF's
+and Django's in everything else: the header's parsing, the errors, an inactive user refused, the
+session's hash (checked by Django's `get_user` around the backend's), the async `aget_user` (the ORM's).
 """
 
 from __future__ import annotations
@@ -36,9 +37,7 @@ class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
         User = get_user_model()
         alias = router.db_for_read(User)
-        q = connections[alias].ops.quote_name
-        where = f"{q(User._meta.db_table)}.{q(User._meta.pk.column)} = %s"
-        row = _select(alias, f"{_columns(alias, User)} FROM {q(User._meta.db_table)} WHERE {where}", user_id)
+        row = _select(alias, _user_statement(alias, User), User._meta.pk, user_id)
         if row is None:
             return None
         user = _instance(alias, User, row)
@@ -49,16 +48,7 @@ def _read_token(model, key: str):
     """The token of `key` with its user (set on it), or None."""
     User = get_user_model()
     alias = router.db_for_read(model)
-    q = connections[alias].ops.quote_name
-    token_table, user_table = q(model._meta.db_table), q(User._meta.db_table)
-    user_column = q(model._meta.get_field("user").column)
-    row = _select(
-        alias,
-        f"{_columns(alias, model)}, {_columns(alias, User)} FROM {token_table} "
-        f"JOIN {user_table} ON {user_table}.{q(User._meta.pk.column)} = {token_table}.{user_column} "
-        f"WHERE {token_table}.{q(model._meta.pk.column)} = %s",
-        key,
-    )
+    row = _select(alias, _token_statement(alias, model, User), model._meta.get_field("key"), key)
     if row is None:
         return None
     split = len(model._meta.concrete_fields)
@@ -67,13 +57,33 @@ def _read_token(model, key: str):
     return token
 
 
-def _select(alias: str, statement: str, parameter):
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT {statement}", [parameter])
-        return cursor.fetchone()
+@cache
+def _user_statement(alias: str, User) -> str:
+    q = connections[alias].ops.quote_name
+    table = q(User._meta.db_table)
+    return f"SELECT {_columns(alias, User)} FROM {table} WHERE {table}.{q(User._meta.pk.column)} = %s"
 
 
 @cache
+def _token_statement(alias: str, model, User) -> str:
+    q = connections[alias].ops.quote_name
+    tokens, users = q(model._meta.db_table), q(User._meta.db_table)
+    user = model._meta.get_field("user")
+    return (
+        f"SELECT {_columns(alias, model)}, {_columns(alias, User)} FROM {tokens} "
+        f"JOIN {users} ON {users}.{q(user.target_field.column)} = {tokens}.{q(user.column)} "
+        f"WHERE {tokens}.{q(model._meta.get_field('key').column)} = %s"
+    )
+
+
+def _select(alias: str, statement: str, field, value):
+    """The one row of `statement` whose `field` is `value` (passed as the ORM passes it), or None."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [field.get_db_prep_value(value, connection)])
+        return cursor.fetchone()
+
+
 def _columns(alias: str, model) -> str:
     """The model's columns, named with their table."""
     q = connections[alias].ops.quote_name
@@ -81,21 +91,13 @@ def _columns(alias: str, model) -> str:
 
 
 def _instance(alias: str, model, values):
-    """The model's instance of a row of `_columns`, its values converted as the ORM converts them."""
+    """The model's instance of a row of `_columns`, its values converted as the ORM converts them (with
+    this thread's connection: a backend's converters may read it)."""
+    connection = connections[alias]
     converted = []
-    for value, (column, converters) in zip(values, _converters(alias, model), strict=True):
-        for convert in converters:
-            value = convert(value, column, connections[alias])
+    for field, value in zip(model._meta.concrete_fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for convert in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
+            value = convert(value, column, connection)
         converted.append(value)
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], converted)
-
-
-@cache
-def _converters(alias: str, model) -> list:
-    """Per column: the column's expression and the converters the ORM applies to its values."""
-    connection = connections[alias]
-    result = []
-    for field in model._meta.concrete_fields:
-        column = field.get_col(model._meta.db_table)
-        result.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
-    return result

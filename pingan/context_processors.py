@@ -1,7 +1,8 @@
 """What every page's header offers: only the pages the user's role may open, at addresses reversed once."""
 
-from functools import cache
+from functools import lru_cache
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .access import access_of
@@ -21,8 +22,9 @@ HEADER_LINKS = {
 
 
 def navigation(request) -> dict:
-    # Reversing them took a tenth of a kept page's time; they change only with the URLs and the prefix.
-    context = {"addresses": _addresses(get_urlconf(), get_script_prefix())}
+    # Reversing them took a tenth of a kept page's time; they change only with the URL configuration and
+    # the script prefix (with URLs translated, i18n_patterns, the language would have to be in the key).
+    context = {"addresses": _addresses(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
@@ -30,6 +32,6 @@ def navigation(request) -> dict:
     return {**context, "can_supervise": access.city_wide, "can_evaluate": access.city_wide}
 
 
-@cache
+@lru_cache(maxsize=16)
 def _addresses(urlconf, prefix: str) -> dict[str, str]:
     return {key: reverse(name, urlconf=urlconf) for key, name in HEADER_LINKS.items()}

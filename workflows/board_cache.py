@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -24,11 +25,17 @@ from pingan.cache import key_of, read_through
 
 from .kept import SECONDS, kept, workflow_state
 
-__all__ = ["CSRF_PLACEHOLDER", "SECONDS", "page"]
+__all__ = ["SECONDS", "csrf_placeholder", "page"]
 
-# Rendered where each form's CSRF token goes ({% csrf_token %} writes the context's csrf_token), then
-# replaced by the requesting browser's token. Letters and dashes only, so escaping leaves it as it is.
-CSRF_PLACEHOLDER = "pingan-board-csrf-placeholder"
+
+def csrf_placeholder() -> str:
+    """Rendered where each form's CSRF token goes ({% csrf_token %} writes the context's csrf_token), then
+    replaced by the requesting browser's token. Letters, digits and dashes, so escaping leaves it as it
+    is; made from SECRET_KEY, so that no one can write it into the page (a path or a name holding it
+    would be given the reader's token, and carry it to a link, a log)."""
+    return "pingan-csrf-" + salted_hmac("pingan.board.csrf-placeholder", "").hexdigest()[:24]
+
+
 # Rendered where the lists go in the page around them: a comment, which no escaped text can hold.
 LISTS_PLACEHOLDER = mark_safe("<!--pingan-board-lists-->")
 
@@ -43,17 +50,19 @@ def page(
     """The board for these cities and this day: `lists(csrf_token)`, the lists as kept for the cities,
     in `around(csrf_token, lists)`, the page around them as kept for the user; the request's CSRF
     token in every form."""
-    path = request.get_full_path()
+    path, placeholder = request.get_full_path(), csrf_placeholder()
     facts = (cities, today.isoformat(), get_language(), path)
-    made = kept("board", facts, lambda: lists(CSRF_PLACEHOLDER), state=workflow_state(cities), reader=request.user.pk)
+    made = kept("board", facts, lambda: lists(placeholder), state=workflow_state(cities), reader=request.user.pk)
     if len(messages.get_messages(request)):
-        frame = around(CSRF_PLACEHOLDER, LISTS_PLACEHOLDER)  # shows them, and they are gone
+        frame = around(placeholder, LISTS_PLACEHOLDER)  # shows them, and they are gone
     else:
+        # What templates/base.html shows of the user; the rest of it is the same for everyone who may
+        # open the board (city-wide: can_supervise and can_evaluate), or follows the path.
         user = request.user
-        who = (user.pk, user.get_username(), user.first_name, user.is_staff)
+        who = (user.pk, user.get_username(), getattr(user, "first_name", ""), user.is_staff)
         frame = read_through(
             key_of("board-page", (*who, get_language(), path)),
-            lambda: around(CSRF_PLACEHOLDER, LISTS_PLACEHOLDER),
+            lambda: around(placeholder, LISTS_PLACEHOLDER),
             SECONDS,
         )
-    return frame.replace(LISTS_PLACEHOLDER, made, 1).replace(CSRF_PLACEHOLDER, get_token(request))
+    return frame.replace(LISTS_PLACEHOLDER, made, 1).replace(placeholder, get_token(request))

@@ -31,13 +31,14 @@ def clerk(db):
     return user
 
 
-def test_a_token_gives_its_user_with_the_values_drf_reads(clerk):
+def test_a_token_gives_its_user_with_the_values_drf_reads(clerk, django_assert_num_queries):
     token = Token.objects.create(user=clerk)
-    ours_user, ours_token = TokenAuthentication().authenticate_credentials(token.key)
+    with django_assert_num_queries(1):  # the token and its user, read together
+        ours_user, ours_token = TokenAuthentication().authenticate_credentials(token.key)
+        assert ours_token.user.username == "clerk"
     drfs_user, drfs_token = DRFTokenAuthentication().authenticate_credentials(token.key)
     assert fields_of(ours_user) == fields_of(drfs_user)
     assert fields_of(ours_token) == fields_of(drfs_token)
-    assert ours_token.user is ours_user  # no second read for token.user
     assert timezone.is_aware(ours_user.date_joined) and timezone.is_aware(ours_token.created)
     assert ours_user.is_active is True and ours_user.is_superuser is False
 
@@ -69,8 +70,10 @@ def test_the_api_answers_a_token_and_refuses_a_wrong_one(clerk):
     assert refused.status_code == 401 and refused.json()["detail"] == "认证令牌无效。"
 
 
-def test_the_session_user_is_djangos(clerk):
-    ours, djangos = ModelBackend().get_user(clerk.pk), backends.ModelBackend().get_user(clerk.pk)
+def test_the_session_user_is_djangos(clerk, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        ours = ModelBackend().get_user(clerk.pk)
+    djangos = backends.ModelBackend().get_user(clerk.pk)
     assert fields_of(ours) == fields_of(djangos)
     assert timezone.is_aware(ours.last_login)
 

@@ -55,13 +55,30 @@ def test_a_form_of_the_kept_lists_carries_the_asking_browsers_own_token(world, p
     look(first)  # renders the lists and keeps them
     page, tables = look(second)
     assert "workflows_extensionrequest" not in tables  # the kept lists
-    assert board_cache.CSRF_PLACEHOLDER not in page
+    assert board_cache.csrf_placeholder() not in page
     extension = world["一镇"]["extensions"]
     action = reverse("act", args=["extension", extension.pk, "approve"])
     form = page[page.index(f'action="{action}"') :]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     assert second.post(action, {"csrfmiddlewaretoken": token, "next": "/board/"}).status_code == 302
     assert ExtensionRequest.objects.get(pk=extension.pk).state == ExtensionRequest.State.APPROVED
+    header = second.get("/board/").content.decode()  # the page around the lists, kept for this user
+    language = header[header.index('action="/i18n/setlang/"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', language).group(1)
+    assert second.post("/i18n/setlang/", {"csrfmiddlewaretoken": token, "language": "en"}).status_code == 302
+
+
+def test_a_second_look_renders_no_template(client, world, people):
+    client.force_login(people["office"])
+    first = client.get("/board/")
+    assert {"workflows/board.html", "workflows/_board.html"} <= {t.name for t in first.templates}
+    assert client.get("/board/").templates == []  # the lists and the page around them, as kept
+
+
+def test_a_path_cannot_carry_the_csrf_placeholder_into_the_page(client, world, people):
+    client.force_login(people["office"])
+    page = client.get("/board/?pingan-board-csrf-placeholder").content.decode()
+    assert board_cache.csrf_placeholder() not in page and "pingan-board-csrf-placeholder" in page
 
 
 def test_the_lists_kept_in_chinese_are_not_shown_in_english(client, world, people):
