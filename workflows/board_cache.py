@@ -6,13 +6,14 @@ the language and the path (the forms come back to it).
 The lists depend only on the cities a city-wide user sees, so the users of the same cities share them.
 The page around them (the header: the user's name, the language, the path) depends on the user and
 not on the workflow: each user's is kept for SECONDS, and put around the lists on every look (its
-rendering took a sixth of a kept board's time); rendered anew while messages wait to be shown in it.
-Both carry a placeholder where each form's CSRF token goes, and each answer puts its own token in.
+rendering took two fifths of a kept board's time in process); rendered anew while messages wait to be
+shown in it. Both carry a placeholder where each form's CSRF token goes, and each answer puts its own token in.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -53,16 +54,13 @@ def page(
     path, placeholder = request.get_full_path(), csrf_placeholder()
     facts = (cities, today.isoformat(), get_language(), path)
     made = kept("board", facts, lambda: lists(placeholder), state=workflow_state(cities), reader=request.user.pk)
+    frame_anew = functools.partial(around, placeholder, LISTS_PLACEHOLDER)
     if len(messages.get_messages(request)):
-        frame = around(placeholder, LISTS_PLACEHOLDER)  # shows them, and they are gone
+        frame = frame_anew()  # shows them, and they are gone
     else:
         # What templates/base.html shows of the user; the rest of it is the same for everyone who may
         # open the board (city-wide: can_supervise and can_evaluate), or follows the path.
         user = request.user
         who = (user.pk, user.get_username(), getattr(user, "first_name", ""), user.is_staff)
-        frame = read_through(
-            key_of("board-page", (*who, get_language(), path)),
-            lambda: around(placeholder, LISTS_PLACEHOLDER),
-            SECONDS,
-        )
+        frame = read_through(key_of("board-page", (*who, get_language(), path)), frame_anew, SECONDS)
     return frame.replace(LISTS_PLACEHOLDER, made, 1).replace(placeholder, get_token(request))
