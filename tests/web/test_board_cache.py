@@ -16,7 +16,7 @@ from workflows import board_cache
 from workflows.models import ExtensionRequest
 from workflows.services import rectification
 
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def look(client) -> tuple[str, set[str]]:
@@ -59,12 +59,12 @@ def test_a_form_of_the_kept_lists_carries_the_asking_browsers_own_token(world, p
     extension = world["一镇"]["extensions"]
     action = reverse("act", args=["extension", extension.pk, "approve"])
     form = page[page.index(f'action="{action}"') :]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    token = TOKEN.search(form).group(1)
     assert second.post(action, {"csrfmiddlewaretoken": token, "next": "/board/"}).status_code == 302
     assert ExtensionRequest.objects.get(pk=extension.pk).state == ExtensionRequest.State.APPROVED
     header = second.get("/board/").content.decode()  # the page around the lists, kept for this user
     language = header[header.index('action="/i18n/setlang/"') :]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', language).group(1)
+    token = TOKEN.search(language).group(1)
     assert second.post("/i18n/setlang/", {"csrfmiddlewaretoken": token, "language": "en"}).status_code == 302
 
 
