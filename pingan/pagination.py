@@ -91,29 +91,32 @@ class BoundedPagination(PageNumberPagination):
 
     count_limit = COUNT_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None, *, write=list, keeper=None):
+    def paginate_queryset(self, queryset, request, view=None, *, write=list, keeper=None, read=None):
         """The page's rows, as `write` writes a list of them; read anew, or as `keeper` keeps the page
-        (`keeper.page(statement, read, *facts)`: what `read()` gives for the page that the sliced
-        queryset `statement` reads, written and counted as `facts` say; workflows.kept.PageKeeper)."""
+        (`keeper.page(statement, make, *facts)`: what `make()` gives for the page that `statement`, the
+        sliced queryset, reads, written and counted as `facts` say; workflows.kept.PageKeeper).
+        `read`, if given, reads the rows of `queryset[start:stop]` in its stead, and the keeper keys
+        the page on its statement (pingan.page_columns.ScopedRows)."""
         size = self.get_page_size(request)
         if not size:
             return None
         self.request = request
         number = self._number(request, size)
         start = (number - 1) * size
-        statement = queryset[start : start + size + 1]  # one row more: is there a next page?
+        stop = start + size + 1  # one row more: is there a next page?
+        statement = queryset[start:stop] if read is None else read.statement(start, stop)
 
-        def read() -> tuple[list, bool, int | None]:
-            rows = list(statement)
+        def page() -> tuple[list, bool, int | None]:
+            rows = list(statement) if read is None else read.rows(start, stop, statement)
             more = len(rows) > size
             rows = rows[:size]
             return write(rows), more, bounded_count(queryset, start + len(rows), more, self.count_limit)
 
         if keeper is None:
-            rows, more, self.count = read()
+            rows, more, self.count = page()
         else:
             facts = (self.count_limit, write.__module__, write.__qualname__)
-            rows, more, self.count = keeper.page(statement, read, *facts)
+            rows, more, self.count = keeper.page(statement, page, *facts)
         if not rows and number > 1:
             raise NotFound(self.invalid_page_message)
         self.page = Page(number, more)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 from collections import defaultdict
-from collections.abc import Callable
-from functools import cached_property
 
 import django_filters
 from django.db.models import BooleanField, CharField, QuerySet, TextField
@@ -22,6 +20,7 @@ from pingan.access import access_of
 from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.api_rows import ValueRows
 from pingan.models import Town, Unit
+from pingan.page_columns import PageColumns, VendorSQL
 
 from .kept import PageKeeper
 from .models import (
@@ -35,7 +34,7 @@ from .models import (
     TaskAttachment,
     TransitionLog,
 )
-from .selectors import visible_tasks
+from .selectors import task_scope, visible_tasks
 from .services import cases as case_services
 from .services import rectification
 
@@ -76,44 +75,18 @@ class CaseSerializer(serializers.ModelSerializer):
         return [d.date.isoformat() for d in case.days.all()]  # prefetched by the viewset: no query per case
 
 
-def _page_of_rows(view, rows: QuerySet, write, keeper: PageKeeper | None = None):
+def _page_of_rows(view, rows: QuerySet, write, keeper: PageKeeper | None = None, read=None):
     """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows): `rows`,
     a PageColumns' copy scoped to the user; `write`, what writes a page of them; `keeper`, what keeps
-    the written pages (workflows.kept), if they are kept."""
-    rows = view.filter_queryset(rows)
-    page = view.paginator.paginate_queryset(rows, view.request, view=view, write=write, keeper=keeper)
+    the written pages (workflows.kept), if they are kept; `read`, what reads a page of `rows` without
+    the ORM (PageColumns.reader), used when the request asks for no filter and no order."""
+    filtered = view.filter_queryset(rows)
+    page = view.paginator.paginate_queryset(
+        filtered, view.request, view=view, write=write, keeper=keeper, read=read if filtered is rows else None
+    )
     if page is None:
-        return Response(write(list(rows)))
+        return Response(write(list(filtered)))
     return view.get_paginated_response(page)
-
-
-class PageColumns:
-    """The `.values()` a list's page reads, in the list's order: the lookups of its ValueRows and the
-    per-row columns its writer reads, resolved once, not on every request (naming 16 columns and
-    annotating three took 0.5–1 ms of a task page's 5–6). `rows()` gives a copy, as DRF's views copy
-    their class's queryset, for the request to scope and filter: the one built is never run."""
-
-    def __init__(self, queryset: Callable[[], QuerySet], rows: ValueRows, **columns) -> None:
-        self._queryset, self._rows, self._columns = queryset, rows, columns
-
-    @cached_property
-    def _values(self) -> QuerySet:
-        names = dict.fromkeys([*self._rows.lookups, *self._columns])
-        return self._queryset().annotate(**self._columns).values(*names)
-
-    def rows(self) -> QuerySet:
-        return self._values.all()
-
-
-class _PerRow(RawSQL):
-    """A RawSQL whose SQL differs on SQLite (its JSON functions are named otherwise)."""
-
-    def __init__(self, sql: str, sqlite: str, output_field) -> None:
-        super().__init__(sql, [], output_field=output_field)
-        self.sqlite = sqlite
-
-    def as_sqlite(self, compiler, connection):
-        return f"({self.sqlite})", self.params
 
 
 def _per_row(model, sql: str, output_field, sqlite: str | None = None) -> RawSQL:
@@ -128,9 +101,9 @@ def _per_row(model, sql: str, output_field, sqlite: str | None = None) -> RawSQL
     (tests/api/test_lists.py)."""
     tables = {m.__name__: m._meta.db_table for m in (Case, CaseDay, CaseOwner, TaskAttachment, Town, Unit)}
     row = f'"{model._meta.db_table}"'
-    if sqlite is None:
-        return RawSQL(sql.format(row=row, **tables), [], output_field=output_field)
-    return _PerRow(sql.format(row=row, **tables), sqlite.format(row=row, **tables), output_field)
+    if sqlite is not None:
+        sqlite = sqlite.format(row=row, **tables)
+    return VendorSQL(sql.format(row=row, **tables), [], output_field, sqlite)
 
 
 # A case's owners and days, each read as one JSON array in text, in no order (case_rows orders them):
@@ -365,7 +338,8 @@ class TaskFilter(django_filters.FilterSet):
 TASK_COLUMNS = {
     "town_name": _per_row(
         RectificationTask,
-        "SELECT t.name FROM {Case} c JOIN {Town} t ON t.id = c.town_id WHERE c.id = {row}.case_id",
+        # Two lookups by primary key, not a join: PostgreSQL plans the page's statement in 0.10 ms, not 0.16.
+        "SELECT name FROM {Town} WHERE id = (SELECT town_id FROM {Case} WHERE id = {row}.case_id)",
         CharField(),
     ),
     "owner_name": _per_row(RectificationTask, "SELECT name FROM {Unit} WHERE id = {row}.owner_id", CharField()),
@@ -414,10 +388,16 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_tasks(access_of(self.request), tasks.order_by(*TASK_ORDER))
 
     def list(self, request, *args, **kwargs):
-        """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept)."""
+        """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept);
+        anyone else's scope is one SQL condition, written into a page statement compiled once."""
         access, today = access_of(request), timezone.localdate()
         keeper = PageKeeper.of(access, today)  # kept for the day the rows are written for
-        return _page_of_rows(self, visible_tasks(access, TASK_PAGE.rows()), lambda rows: task_rows(rows, today), keeper)
+        scope = task_scope(access)
+        if scope is None:
+            rows, read = visible_tasks(access, TASK_PAGE.rows()), None
+        else:
+            rows, read = TASK_PAGE.rows().filter(scope), TASK_PAGE.reader(scope)
+        return _page_of_rows(self, rows, lambda rows: task_rows(rows, today), keeper, read)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)

@@ -170,12 +170,14 @@ class PageKeeper:
         twice on a miss, the log's state) for little."""
         return cls(access.cities, today, access.user.pk) if access.city_wide else None
 
-    def page(self, statement: QuerySet, read: Callable[[], T], *facts) -> T:
-        """What `read()` gives for the page that `statement` (the page's sliced queryset) reads; `facts`,
-        what else the page depends on (how it is counted and written)."""
-        try:
-            sql, params = statement.query.get_compiler(using=statement.db).as_sql()
-        except EmptyResultSet:
-            return read()  # no rows to read: nothing to keep
+    def page(self, statement: QuerySet | tuple[str, list], read: Callable[[], T], *facts) -> T:
+        """What `read()` gives for the page that `statement` (the page's sliced queryset, or its SQL and
+        parameters) reads; `facts`, what else the page depends on (how it is counted and written)."""
+        if isinstance(statement, QuerySet):
+            try:
+                statement = statement.query.get_compiler(using=statement.db).as_sql()
+            except EmptyResultSet:
+                return read()  # no rows to read: nothing to keep
+        sql, params = statement
         facts = (*facts, sql, params, self.today.isoformat(), timezone.get_current_timezone_name(), get_language())
         return kept("page", facts, read, state=workflow_state(self.cities), reader=self.reader)

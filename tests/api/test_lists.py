@@ -319,3 +319,97 @@ def test_rows_equal_in_the_ordering_asked_for_keep_one_order_across_pages(varied
     assert ids == sorted(RectificationTask.objects.values_list("id", flat=True), reverse=ordering.startswith("-"))
     first_page = next(q["sql"] for q in queries.captured_queries if q["sql"].endswith(" LIMIT 2"))
     assert first_page.endswith(f', "workflows_rectificationtask".{tiebreak} LIMIT 2')  # after created_at
+
+
+SCOPED_ROLES = ["town", "police", "district", "other_town", "traffic_dept", "outsider", "both"]
+
+
+def _user_of(people, role: str):
+    """The role's user; "both": a member of 三镇's government (乙区) and of 甲区's, towns and districts apart."""
+    if role != "both":
+        return people[role]
+    user = people["town"]
+    Unit.objects.get(name="一镇人民政府").members.remove(user)
+    Unit.objects.get(name="三镇人民政府").members.add(user)
+    Unit.objects.get(name="甲区人民政府").members.add(user)
+    return user
+
+
+@pytest.mark.parametrize("role", SCOPED_ROLES)
+def test_a_scoped_users_page_read_through_the_compiled_statement_is_the_orms(
+    second_district, varied_tasks, people, role
+):
+    """A user who is not city-wide has their task page read by a statement the ORM compiled once
+    (PageColumns.reader): every slice of it is the rows, keys and values (dates, times, booleans as the
+    ORM converts them) that the ORM's own statement reads, and the rows of the generic scope."""
+    from pingan.access import Access
+    from workflows.selectors import task_scope
+
+    access = Access(_user_of(people, role))
+    scope = task_scope(access)
+    read = TASK_PAGE.reader(scope)
+    by_orm = list(TASK_PAGE.rows().filter(scope))
+    generic = access.scope(RectificationTask.objects.all(), town="case__town", units="owner")
+    assert {row["id"] for row in by_orm} == set(generic.values_list("id", flat=True))
+    assert (role == "outsider") == (not by_orm)
+    for start, stop in [(0, 21), (0, 1), (1, 3), (2, 40)]:
+        assert read.rows(start, stop) == by_orm[start:stop], (start, stop)
+    if by_orm:
+        first = read.rows(0, 1)[0]
+        assert isinstance(first["deadline"], datetime.date) and isinstance(first["created_at"], datetime.datetime)
+
+
+def test_a_town_officials_page_is_the_same_read_either_way(second_district, varied_tasks, client_for):
+    """`?ordering=deadline` asks for the list's own order through the ORM; without it the page is read by
+    the compiled statement. Page by page, the same JSON, links and count."""
+    client = client_for("district")
+    count = client.get("/api/v1/tasks/").json()["count"]
+    assert count >= 3
+    with mock.patch.object(BoundedPagination, "page_size", 1):
+        compiled = [client.get(f"/api/v1/tasks/?page={n}").json() for n in range(1, count + 1)]
+        by_orm = [client.get(f"/api/v1/tasks/?ordering=deadline&page={n}").json() for n in range(1, count + 1)]
+        past_the_end = client.get(f"/api/v1/tasks/?page={count + 1}")
+    assert [page["results"] for page in compiled] == [page["results"] for page in by_orm]
+    assert [page["count"] for page in compiled] == [page["count"] for page in by_orm] == [count] * count
+    assert [bool(page["next"]) for page in compiled] == [True] * (count - 1) + [False]
+    assert past_the_end.status_code == 404
+
+
+def test_the_compiled_page_statement_is_compiled_once(varied_tasks, client_for):
+    """After the first look, a town official's task page is not compiled by the ORM again."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    client = client_for("town")
+    first = client.get("/api/v1/tasks/").json()
+    compiled = []
+    original = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        compiled.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    with mock.patch.object(SQLCompiler, "as_sql", as_sql), CaptureQueriesContext(connection) as queries:
+        again = client.get("/api/v1/tasks/").json()
+    assert again == first and first["count"] > 0
+    assert RectificationTask not in compiled
+    assert any('"workflows_rectificationtask"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_scope_goes_after_the_parameters_and_percent_signs_before_it(varied_tasks):
+    """The scope's parameters are placed after those of the columns before it, a literal percent sign
+    (written %% in raw SQL) counted as none."""
+    from django.db.models import CharField
+
+    from pingan.page_columns import PageColumns, VendorSQL, condition
+    from workflows.api import TASK_COLUMNS
+
+    page = PageColumns(
+        lambda: RectificationTask.objects.order_by("id"),
+        TASK_PAGE._rows,
+        **TASK_COLUMNS,
+        share=VendorSQL("SELECT '100%%' || %s", ["!"], CharField()),
+    )
+    scope = condition('"workflows_rectificationtask".title = %s', ["夜巡"])
+    rows = page.reader(scope).rows(0, 5)
+    assert rows == list(page.rows().filter(scope)[:5])
+    assert [(row["title"], row["share"]) for row in rows] == [("夜巡", "100%!")]
