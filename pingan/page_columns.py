@@ -32,9 +32,12 @@ class VendorSQL(RawSQL):
         return f"({self.sqlite})", self.params
 
 
+_BOOLEAN = BooleanField()  # what a condition gives: one field for all, as Django's Exists has one
+
+
 def condition(sql: str, params, sqlite: str | None = None) -> VendorSQL:
     """A WHERE condition written in SQL, for `.filter()` and for PageColumns.reader."""
-    return VendorSQL(sql, params, BooleanField(), sqlite)
+    return VendorSQL(sql, params, _BOOLEAN, sqlite)
 
 
 def _sql_on(expression: RawSQL, connection) -> tuple[str, list]:
