@@ -65,38 +65,42 @@ class PageColumns:
         return self._values.all()
 
     def reader(self, scope: RawSQL) -> ScopedRows:
-        """The rows of `rows().filter(scope)`, read without building and compiling that statement."""
+        """The rows of `rows().filter(scope)`, whose pages are read without building and compiling the
+        ORM's statement."""
         return ScopedRows(self, scope)
 
 
-@dataclass(frozen=True)
 class ScopedRows:
-    """A page's rows within a scope (a condition written in SQL), read as `rows().filter(scope)[start:stop]`
-    reads them, without building and compiling that statement on every request: the ORM compiles it
-    once for each page's bounds and database, with a mark where the scope's condition goes, and each
-    read writes the condition in and converts the columns as the ORM would (with this thread's
-    connection). Filtering and compiling a town official's task page took a third of the request's
-    time in process (0.6 of 1.9 ms)."""
+    """The rows of `page.rows().filter(scope)` (`scope`: a condition written in SQL), which
+    pingan.pagination.BoundedPagination pages through as through that queryset. A page is read by a
+    statement the ORM compiles once for each page's bounds and database, with a mark where the scope's
+    condition goes: each read writes the condition in and converts the columns as the ORM would (with
+    this thread's connection). Only a count, asked for when a page has a next one, goes through the
+    ORM (`queryset()`). In process, a town official's task page (one page, 23 tasks of 40,000) took
+    1.2–1.5 ms where building and compiling the ORM's statement had it take 1.6–2.1."""
 
-    page: PageColumns
-    scope: RawSQL
+    def __init__(self, page: PageColumns, scope: RawSQL) -> None:
+        self.page, self.scope = page, scope
+        self.alias = page._values.db  # asked once: a router may answer otherwise the next time
+
+    def queryset(self) -> QuerySet:
+        """The same rows through the ORM."""
+        return self.page.rows().using(self.alias).filter(self.scope)
 
     def statement(self, start: int, stop: int) -> tuple[str, list]:
         """The SQL and parameters that read rows [start, stop)."""
-        alias = self.page._values.db
-        compiled = _compiled(self.page, alias, start, stop)
-        sql, params = _sql_on(self.scope, connections[alias])
+        compiled = _compiled(self.page, self.alias, start, stop)
+        sql, params = _sql_on(self.scope, connections[self.alias])
         return compiled.around[0] + sql + compiled.around[1], compiled.params(params)
 
     def rows(self, start: int, stop: int, statement: tuple[str, list] | None = None) -> list[dict]:
         """Rows [start, stop), read by `statement` if it was asked for already."""
-        alias = self.page._values.db
-        connection = connections[alias]
+        connection = connections[self.alias]
         sql, params = statement or self.statement(start, stop)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return _compiled(self.page, alias, start, stop).values(rows, connection)
+        return _compiled(self.page, self.alias, start, stop).values(rows, connection)
 
 
 SCOPE = "pingan_scope_goes_here"  # the mark in a compiled page statement
@@ -114,6 +118,7 @@ class _Statement:
         return [*self.before, *scope, *self.after]
 
     def values(self, rows: list[tuple], connection) -> list[dict]:
+        """The rows as `.values()` gives them; the converters asked of `connection`, this thread's."""
         converters = []
         for i, column in enumerate(self.columns):
             convert = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]

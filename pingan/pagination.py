@@ -19,6 +19,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from .page_columns import ScopedRows
+
 COUNT_LIMIT = 1000
 LAST_ROW = 2**63 - 1  # the databases' largest integer: a page past it is no page (SQLite and PostgreSQL fail on it)
 
@@ -91,12 +93,12 @@ class BoundedPagination(PageNumberPagination):
 
     count_limit = COUNT_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None, *, write=list, keeper=None, read=None):
+    def paginate_queryset(self, queryset, request, view=None, *, write=list, keeper=None):
         """The page's rows, as `write` writes a list of them; read anew, or as `keeper` keeps the page
-        (`keeper.page(statement, make, *facts)`: what `make()` gives for the page that `statement`, the
-        sliced queryset, reads, written and counted as `facts` say; workflows.kept.PageKeeper).
-        `read`, if given, reads the rows of `queryset[start:stop]` in its stead, and the keeper keys
-        the page on its statement (pingan.page_columns.ScopedRows)."""
+        (`keeper.page(statement, make, *facts)`: what `make()` gives for the page that `statement`
+        reads, written and counted as `facts` say; workflows.kept.PageKeeper). `queryset` is a QuerySet
+        (`statement` its slice) or rows that read their own pages (pingan.page_columns.ScopedRows:
+        `statement` their SQL and parameters)."""
         size = self.get_page_size(request)
         if not size:
             return None
@@ -104,13 +106,15 @@ class BoundedPagination(PageNumberPagination):
         number = self._number(request, size)
         start = (number - 1) * size
         stop = start + size + 1  # one row more: is there a next page?
-        statement = queryset[start:stop] if read is None else read.statement(start, stop)
+        reads_itself = isinstance(queryset, ScopedRows)
+        statement = queryset.statement(start, stop) if reads_itself else queryset[start:stop]
 
         def page() -> tuple[list, bool, int | None]:
-            rows = list(statement) if read is None else read.rows(start, stop, statement)
+            rows = queryset.rows(start, stop, statement) if reads_itself else list(statement)
             more = len(rows) > size
             rows = rows[:size]
-            return write(rows), more, bounded_count(queryset, start + len(rows), more, self.count_limit)
+            counted = queryset.queryset() if reads_itself else queryset
+            return write(rows), more, bounded_count(counted, start + len(rows), more, self.count_limit)
 
         if keeper is None:
             rows, more, self.count = page()

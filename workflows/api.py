@@ -20,7 +20,7 @@ from pingan.access import access_of
 from pingan.api_base import WORKFLOW_PERMISSIONS, transition
 from pingan.api_rows import ValueRows
 from pingan.models import Town, Unit
-from pingan.page_columns import PageColumns, VendorSQL
+from pingan.page_columns import PageColumns, ScopedRows, VendorSQL
 
 from .kept import PageKeeper
 from .models import (
@@ -75,17 +75,14 @@ class CaseSerializer(serializers.ModelSerializer):
         return [d.date.isoformat() for d in case.days.all()]  # prefetched by the viewset: no query per case
 
 
-def _page_of_rows(view, rows: QuerySet, write, keeper: PageKeeper | None = None, read=None):
+def _page_of_rows(view, rows: QuerySet | ScopedRows, write, keeper: PageKeeper | None = None):
     """The list action of a viewset whose page is written from `.values()` rows (pingan.api_rows): `rows`,
-    a PageColumns' copy scoped to the user; `write`, what writes a page of them; `keeper`, what keeps
-    the written pages (workflows.kept), if they are kept; `read`, what reads a page of `rows` without
-    the ORM (PageColumns.reader), used when the request asks for no filter and no order."""
-    filtered = view.filter_queryset(rows)
-    page = view.paginator.paginate_queryset(
-        filtered, view.request, view=view, write=write, keeper=keeper, read=read if filtered is rows else None
-    )
+    a PageColumns' copy scoped to the user and filtered as the request asks, or its rows read by a
+    statement compiled once (ScopedRows); `write`, what writes a page of them; `keeper`, what keeps the
+    written pages (workflows.kept), if they are kept."""
+    page = view.paginator.paginate_queryset(rows, view.request, view=view, write=write, keeper=keeper)
     if page is None:
-        return Response(write(list(filtered)))
+        return Response(write(list(rows.queryset() if isinstance(rows, ScopedRows) else rows)))
     return view.get_paginated_response(page)
 
 
@@ -233,7 +230,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return self._scoped(cases)
 
     def list(self, request, *args, **kwargs):
-        return _page_of_rows(self, self._scoped(CASE_PAGE.rows()), case_rows)
+        return _page_of_rows(self, self.filter_queryset(self._scoped(CASE_PAGE.rows())), case_rows)
 
     def _scoped(self, cases):
         return access_of(self.request).scope(cases, town="town", units="owners__unit")
@@ -388,16 +385,16 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_tasks(access_of(self.request), tasks.order_by(*TASK_ORDER))
 
     def list(self, request, *args, **kwargs):
-        """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept);
-        anyone else's scope is one SQL condition, written into a page statement compiled once."""
+        """A city-wide user's pages are kept until the workflow of their cities moves (workflows.kept). A
+        page asked for with no filter and no order is read by a statement compiled once, the user's scope
+        written into it where it is one SQL condition (workflows.selectors.task_scope)."""
         access, today = access_of(request), timezone.localdate()
         keeper = PageKeeper.of(access, today)  # kept for the day the rows are written for
-        scope = task_scope(access)
-        if scope is None:
-            rows, read = visible_tasks(access, TASK_PAGE.rows()), None
-        else:
-            rows, read = TASK_PAGE.rows().filter(scope), TASK_PAGE.reader(scope)
-        return _page_of_rows(self, rows, lambda rows: task_rows(rows, today), keeper, read)
+        rows = TASK_PAGE.rows()
+        filtered = self.filter_queryset(rows)  # the very queryset given when nothing is asked for
+        scope = task_scope(access) if filtered is rows else None
+        rows = visible_tasks(access, filtered) if scope is None else TASK_PAGE.reader(scope)
+        return _page_of_rows(self, rows, lambda rows: task_rows(rows, today), keeper)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)

@@ -267,7 +267,21 @@ def test_an_area_is_what_the_user_has_of_towns_districts_and_units(second_distri
         assert by_scope == by_selector == towns, role
 
 
-@pytest.mark.parametrize("role", ["town", "police", "district", "other_town", "traffic_dept", "outsider", "both"])
+SCOPED_ROLES = ["town", "police", "district", "other_town", "traffic_dept", "outsider", "both"]
+
+
+def _user_of(people, role: str):
+    """The role's user; "both": a member of 三镇's government (乙区) and of 甲区's, towns and districts apart."""
+    if role != "both":
+        return people[role]
+    user = people["town"]
+    Unit.objects.get(name="一镇人民政府").members.remove(user)
+    Unit.objects.get(name="三镇人民政府").members.add(user)
+    Unit.objects.get(name="甲区人民政府").members.add(user)
+    return user
+
+
+@pytest.mark.parametrize("role", SCOPED_ROLES)
 def test_the_area_subquery_in_sql_is_the_orms(second_district, people, role):
     """A town official's task list reads the cases of their area by a subquery written in SQL
     (workflows.selectors.area_cases): the very cases the ORM's `access.area("town")` selects, for every
@@ -275,14 +289,7 @@ def test_the_area_subquery_in_sql_is_the_orms(second_district, people, role):
     from pingan.access import Access
     from workflows.selectors import area_cases
 
-    if role == "both":  # a member of 三镇's government (乙区) and of 甲区's: towns and districts apart
-        user = people["town"]
-        Unit.objects.get(name="一镇人民政府").members.remove(user)
-        Unit.objects.get(name="三镇人民政府").members.add(user)
-        Unit.objects.get(name="甲区人民政府").members.add(user)
-    else:
-        user = people[role]
-    access = Access(user)
+    access = Access(_user_of(people, role))
     by_orm = set(Case.objects.filter(access.area("town")).values_list("town__name", flat=True))
     by_sql = set(Case.objects.filter(id__any_of=area_cases(access)).values_list("town__name", flat=True))
     expected = {
@@ -296,7 +303,7 @@ def test_the_area_subquery_in_sql_is_the_orms(second_district, people, role):
 
 
 def test_a_list_reads_a_copy_of_its_page_columns_scoped_to_each_user(varied_tasks, client_for):
-    """The task and case pages' `.values()` are built once (workflows.api.PageColumns); each request scopes
+    """The task and case pages' `.values()` are built once (pingan.page_columns.PageColumns); each request scopes
     and filters its own copy, and the one built is never run."""
     everyone = client_for("office").get("/api/v1/tasks/").json()
     theirs = client_for("town").get("/api/v1/tasks/").json()
@@ -321,95 +328,130 @@ def test_rows_equal_in_the_ordering_asked_for_keep_one_order_across_pages(varied
     assert first_page.endswith(f', "workflows_rectificationtask".{tiebreak} LIMIT 2')  # after created_at
 
 
-SCOPED_ROLES = ["town", "police", "district", "other_town", "traffic_dept", "outsider", "both"]
-
-
-def _user_of(people, role: str):
-    """The role's user; "both": a member of 三镇's government (乙区) and of 甲区's, towns and districts apart."""
-    if role != "both":
-        return people[role]
-    user = people["town"]
-    Unit.objects.get(name="一镇人民政府").members.remove(user)
-    Unit.objects.get(name="三镇人民政府").members.add(user)
-    Unit.objects.get(name="甲区人民政府").members.add(user)
-    return user
-
-
 @pytest.mark.parametrize("role", SCOPED_ROLES)
 def test_a_scoped_users_page_read_through_the_compiled_statement_is_the_orms(
     second_district, varied_tasks, people, role
 ):
     """A user who is not city-wide has their task page read by a statement the ORM compiled once
-    (PageColumns.reader): every slice of it is the rows, keys and values (dates, times, booleans as the
-    ORM converts them) that the ORM's own statement reads, and the rows of the generic scope."""
+    (ScopedRows): every slice of it is the rows, in order, keys and values (dates, times, booleans as
+    the ORM converts them) that visible_tasks reads through the ORM, and the rows of the generic scope."""
     from pingan.access import Access
-    from workflows.selectors import task_scope
+    from workflows.selectors import task_scope, visible_tasks
 
     access = Access(_user_of(people, role))
-    scope = task_scope(access)
-    read = TASK_PAGE.reader(scope)
-    by_orm = list(TASK_PAGE.rows().filter(scope))
+    read = TASK_PAGE.reader(task_scope(access))
+    by_orm = list(visible_tasks(access, TASK_PAGE.rows()))
     generic = access.scope(RectificationTask.objects.all(), town="case__town", units="owner")
     assert {row["id"] for row in by_orm} == set(generic.values_list("id", flat=True))
     assert (role == "outsider") == (not by_orm)
     for start, stop in [(0, 21), (0, 1), (1, 3), (2, 40)]:
         assert read.rows(start, stop) == by_orm[start:stop], (start, stop)
-    if by_orm:
-        first = read.rows(0, 1)[0]
-        assert isinstance(first["deadline"], datetime.date) and isinstance(first["created_at"], datetime.datetime)
+    assert [row["id"] for row in read.queryset()] == [row["id"] for row in by_orm]
+    for row in read.rows(0, 40):
+        assert type(row["deadline"]) is datetime.date and type(row["created_at"]) is datetime.datetime
+        assert type(row["has_attachments"]) is bool and row["created_at"].tzinfo is not None
 
 
-def test_a_town_officials_page_is_the_same_read_either_way(second_district, varied_tasks, client_for):
-    """`?ordering=deadline` asks for the list's own order through the ORM; without it the page is read by
-    the compiled statement. Page by page, the same JSON, links and count."""
+def test_a_feed_and_an_office_of_some_cities_have_no_scope_in_sql(people, feed_user, other_office):
+    """Their lists are the generic scope's, through the ORM (tests/api/test_cities.py: another city's
+    office sees none of this city's tasks)."""
+    from pingan.access import Access
+    from workflows.selectors import task_scope
+
+    assert task_scope(Access(feed_user)) is None
+    for office in (people["office"], other_office):  # two cities: each office sees one
+        assert Access(office).cities is not None and task_scope(Access(office)) is None
+
+
+def test_an_office_of_every_city_sees_every_task_through_the_compiled_statement(varied_tasks, people):
+    from pingan.access import Access
+    from workflows.selectors import task_scope
+
+    access = Access(people["office"])
+    assert access.cities is None and task_scope(access).sql == "1 = 1"
+    read = TASK_PAGE.reader(task_scope(access))
+    assert (
+        read.rows(0, 50) == list(TASK_PAGE.rows()[:50]) and len(read.rows(0, 50)) == RectificationTask.objects.count()
+    )
+
+
+def test_a_scoped_users_pages_are_the_same_read_either_way(second_district, varied_tasks, client_for):
+    """`?ordering=deadline` asks for the list's own order, so its pages go through the ORM; without it
+    they are read by the compiled statement. Page by page, the same rows, links and count."""
+    from pingan.page_columns import ScopedRows
+
     client = client_for("district")
     count = client.get("/api/v1/tasks/").json()["count"]
     assert count >= 3
+    pages = range(1, count + 1)
     with mock.patch.object(BoundedPagination, "page_size", 1):
-        compiled = [client.get(f"/api/v1/tasks/?page={n}").json() for n in range(1, count + 1)]
-        by_orm = [client.get(f"/api/v1/tasks/?ordering=deadline&page={n}").json() for n in range(1, count + 1)]
-        past_the_end = client.get(f"/api/v1/tasks/?page={count + 1}")
+        with mock.patch.object(ScopedRows, "rows", autospec=True, side_effect=ScopedRows.rows) as read:
+            compiled = [client.get(f"/api/v1/tasks/?page={n}").json() for n in pages]
+            assert read.call_count == count
+            by_orm = [client.get(f"/api/v1/tasks/?ordering=deadline&page={n}").json() for n in pages]
+            past_the_end = client.get(f"/api/v1/tasks/?page={count + 1}")
+            assert read.call_count == count + 1
     assert [page["results"] for page in compiled] == [page["results"] for page in by_orm]
     assert [page["count"] for page in compiled] == [page["count"] for page in by_orm] == [count] * count
-    assert [bool(page["next"]) for page in compiled] == [True] * (count - 1) + [False]
+
+    def links(page):
+        return bool(page["next"]), bool(page["previous"])
+
+    assert [links(page) for page in compiled] == [links(page) for page in by_orm]
+    assert [links(page) for page in compiled] == [(True, False)] + [(True, True)] * (count - 2) + [(False, True)]
     assert past_the_end.status_code == 404
 
 
-def test_the_compiled_page_statement_is_compiled_once(varied_tasks, client_for):
-    """After the first look, a town official's task page is not compiled by the ORM again."""
+def _compiled_by_the_orm(request) -> tuple[object, list[tuple[object, str]]]:
+    """What `request()` answers, and the statements the ORM compiled meanwhile (model, SQL)."""
     from django.db.models.sql.compiler import SQLCompiler
 
-    client = client_for("town")
-    first = client.get("/api/v1/tasks/").json()
-    compiled = []
-    original = SQLCompiler.as_sql
+    compiled, original = [], SQLCompiler.as_sql
 
     def as_sql(self, *args, **kwargs):
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
+        sql, params = original(self, *args, **kwargs)
+        compiled.append((self.query.model, sql))
+        return sql, params
 
-    with mock.patch.object(SQLCompiler, "as_sql", as_sql), CaptureQueriesContext(connection) as queries:
-        again = client.get("/api/v1/tasks/").json()
-    assert again == first and first["count"] > 0
-    assert RectificationTask not in compiled
-    assert any('"workflows_rectificationtask"' in q["sql"] for q in queries.captured_queries)
+    with mock.patch.object(SQLCompiler, "as_sql", as_sql):
+        return request(), compiled
 
 
-def test_a_scope_goes_after_the_parameters_and_percent_signs_before_it(varied_tasks):
-    """The scope's parameters are placed after those of the columns before it, a literal percent sign
-    (written %% in raw SQL) counted as none."""
-    from django.db.models import CharField
+def test_the_page_statement_is_compiled_once_and_a_count_by_the_orm(second_district, varied_tasks, client_for):
+    """After the first look, a scoped user's task page is not compiled by the ORM again; only its count
+    is, when the page has a next one."""
+    town = client_for("town")
+    first = town.get("/api/v1/tasks/").json()
+    again, compiled = _compiled_by_the_orm(lambda: town.get("/api/v1/tasks/").json())
+    assert again == first and first["count"] > 0 and first["next"] is None
+    assert [model for model, _ in compiled if model is RectificationTask] == []
+
+    district = client_for("district")
+    with mock.patch.object(BoundedPagination, "page_size", 1):
+        district.get("/api/v1/tasks/")
+        page, compiled = _compiled_by_the_orm(lambda: district.get("/api/v1/tasks/").json())
+    assert page["count"] >= 3 and page["next"]
+    (count,) = [sql for model, sql in compiled if model is RectificationTask]
+    assert count.endswith(f"LIMIT {BoundedPagination.count_limit + 1}")
+
+
+def test_a_scope_goes_between_the_parameters_before_and_after_it(varied_tasks):
+    """The scope's parameters are placed after those of the columns (a literal `%s`, written `%%s` in raw
+    SQL, counted as none) and before those of the order."""
+    from django.db.models import CharField, IntegerField
 
     from pingan.page_columns import PageColumns, VendorSQL, condition
     from workflows.api import TASK_COLUMNS
 
+    has_night = VendorSQL("strpos(title, %s)", ["夜"], IntegerField(), sqlite="instr(title, %s)")
     page = PageColumns(
-        lambda: RectificationTask.objects.order_by("id"),
+        lambda: RectificationTask.objects.order_by(has_night.desc(), "id"),
         TASK_PAGE._rows,
         **TASK_COLUMNS,
-        share=VendorSQL("SELECT '100%%' || %s", ["!"], CharField()),
+        share=VendorSQL("SELECT '100%%s' || %s", ["!"], CharField()),
     )
-    scope = condition('"workflows_rectificationtask".title = %s', ["夜巡"])
-    rows = page.reader(scope).rows(0, 5)
-    assert rows == list(page.rows().filter(scope)[:5])
-    assert [(row["title"], row["share"]) for row in rows] == [("夜巡", "100%!")]
+    scope = condition('"workflows_rectificationtask"."state" <> %s', ["verified"])
+    rows = page.reader(scope).rows(0, 10)
+    assert rows == list(page.rows().filter(scope)[:10])
+    assert len(rows) >= 3 and rows[0]["title"] == "夜巡" and "清查" not in [row["title"] for row in rows]
+    assert {row["share"] for row in rows} == {"100%s!"}
