@@ -77,7 +77,8 @@ class ScopedRows:
     condition goes: each read writes the condition in and converts the columns as the ORM would (with
     this thread's connection). Only a count, asked for when a page has a next one, goes through the
     ORM (`queryset()`). In process, a town official's task page (one page, 23 tasks of 40,000) took
-    1.2–1.5 ms where building and compiling the ORM's statement had it take 1.6–2.1."""
+    0.98–1.08 ms of CPU, against 1.26–1.35 ms building and compiling the ORM's statement
+    (docs/BENCHMARKS.md, stop 21)."""
 
     def __init__(self, page: PageColumns, scope: RawSQL) -> None:
         self.page, self.scope = page, scope

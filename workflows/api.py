@@ -390,11 +390,11 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         written into it where it is one SQL condition (workflows.selectors.task_scope)."""
         access, today = access_of(request), timezone.localdate()
         keeper = PageKeeper.of(access, today)  # kept for the day the rows are written for
-        rows = TASK_PAGE.rows()
-        filtered = self.filter_queryset(rows)  # the very queryset given when nothing is asked for
-        scope = task_scope(access) if filtered is rows else None
-        rows = visible_tasks(access, filtered) if scope is None else TASK_PAGE.reader(scope)
-        return _page_of_rows(self, rows, lambda rows: task_rows(rows, today), keeper)
+        every = TASK_PAGE.rows()
+        filtered = self.filter_queryset(every)  # the very queryset given when nothing is asked for
+        scope = task_scope(access) if filtered is every else None
+        visible = visible_tasks(access, filtered) if scope is None else TASK_PAGE.reader(scope)
+        return _page_of_rows(self, visible, lambda rows: task_rows(rows, today), keeper)
 
     accept = transition("accept", rectification.task_accept, id_keyword="task_id", response=TaskSerializer)
     verify = transition("verify", rectification.task_verify, id_keyword="task_id", response=TaskSerializer)
