@@ -18,6 +18,8 @@ from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from .sql_rows import converted
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """`Authorization: Token <key>`: the token and its user read together."""
@@ -93,11 +95,9 @@ def _columns(alias: str, model) -> str:
 def _instance(alias: str, model, values):
     """The model's instance of a row of `_columns`, its values converted as the ORM converts them (with
     this thread's connection: a backend's converters may read it)."""
-    connection = connections[alias]
-    converted = []
-    for field, value in zip(model._meta.concrete_fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
-            value = convert(value, column, connection)
-        converted.append(value)
-    return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], converted)
+    fields = model._meta.concrete_fields
+    if len(values) != len(fields):
+        raise ValueError(f"{len(values)} values for the {len(fields)} columns of {model.__name__}")
+    columns = [field.get_col(model._meta.db_table) for field in fields]
+    (values,) = converted([values], columns, connections[alias])
+    return model.from_db(alias, [field.attname for field in fields], values)

@@ -18,6 +18,7 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .api_rows import ValueRows
+from .sql_rows import converted
 
 
 class VendorSQL(RawSQL):
@@ -119,19 +120,8 @@ class _Statement:
         return [*self.before, *scope, *self.after]
 
     def values(self, rows: list[tuple], connection) -> list[dict]:
-        """The rows as `.values()` gives them; the converters asked of `connection`, this thread's."""
-        converters = []
-        for i, column in enumerate(self.columns):
-            convert = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-            if convert:
-                converters.append((i, convert, column))
-        if converters:
-            rows = [list(row) for row in rows]
-            for row in rows:
-                for i, convert, column in converters:
-                    for converter in convert:
-                        row[i] = converter(row[i], column, connection)
-        return [dict(zip(self.names, row, strict=True)) for row in rows]
+        """The rows as `.values()` gives them (`connection`: this thread's)."""
+        return [dict(zip(self.names, row, strict=True)) for row in converted(rows, self.columns, connection)]
 
 
 @functools.lru_cache(maxsize=128)
